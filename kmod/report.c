@@ -64,7 +64,7 @@ static int pz_report(struct page_reporting_dev_info *prdev,
 	if (!pz_budget_take(pn, bytes, &wait_ns)) {
 		atomic64_add(nents, &pn->returned_blocks);
 		spin_lock(&pn->lock);
-		first_miss = !pn->starved && pn->rate;
+		first_miss = !pn->starved && pn->enabled && pn->rate;
 		pn->starved = true;
 		spin_unlock(&pn->lock);
 		if (first_miss) {
@@ -78,7 +78,6 @@ static int pz_report(struct page_reporting_dev_info *prdev,
 	}
 
 	spin_lock(&pn->lock);
-	pn->starved = false;
 	pn->scrubbed = false;
 	spin_unlock(&pn->lock);
 
@@ -146,6 +145,9 @@ static void pz_settle_work(struct work_struct *work)
 	spin_lock(&pn->lock);
 	announce = done && !pn->scrubbed;
 	pn->scrubbed = done;
+	/* A starvation episode ends when the node is clean or re-granted. */
+	if (done)
+		pn->starved = false;
 	spin_unlock(&pn->lock);
 	if (announce)
 		pz_event(PREZERO_EVENT_TYPE_NODE_SCRUBBED, pn->nid,

@@ -92,7 +92,9 @@ enum prezero_verdict {
 /* What an event notification announces. */
 enum prezero_event_type {
 	/*
-	 * The node ran out of tokens while free memory awaited zeroing.
+	 * The node ran out of tokens while free memory awaited zeroing. Sent once per
+	 * episode: the next one only after the node was scrubbed or its budget was
+	 * set again.
 	 */
 	PREZERO_EVENT_TYPE_BUDGET_EXHAUSTED,
 	/*
@@ -209,7 +211,8 @@ enum {
 	 */
 	PREZERO_A_NODE_RETURNED_BLOCKS,
 	/*
-	 * u64: Times the node ran out of budget with memory left to zero.
+	 * u64: Times the node ran out of budget with memory left to zero (episodes,
+	 * as budget-exhausted events).
 	 */
 	PREZERO_A_NODE_EXHAUSTED,
 	/*

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Install the Debian 12 packages that building and testing prezero need.
+# Idempotent and quiet when everything is there; needs root to install.
+set -euo pipefail
+
+pkgs=(
+	# userspace build
+	build-essential cmake pkg-config libnl-3-dev libnl-genl-3-dev
+	libjson-c-dev check valgrind
+	# proto/ynl-gen.py
+	python3 python3-yaml
+	# the VM bench: kernels are fetched with apt into a cache, not installed
+	apt dpkg qemu-system-x86 busybox-static kmod cpio util-linux xz-utils
+	# checkpatch.pl ships in the kernel source tarball
+	linux-source-6.1 perl
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]}; run this as root" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,105 @@
+#!/bin/bash
+# The whole test suite, or some areas of it, with one summary line at the end.
+#   tests/run-suite.sh [proto] [unit] [kmod] ...   (no argument: all areas)
+# Areas:
+#   proto  the generated files match proto/prezero.yaml
+#   unit   userspace build with -Werror, Check unit tests (plain, ASan/UBSan,
+#          valgrind)
+#   kmod   checkpatch, then the VM bench on every kernel line: W=1 module
+#          build and the t-*.sh scenarios (tests/vm/guest/)
+# Every area adds its tests to one count; the last line is
+# "N passed, M failed" and the exit status is non-zero on any failure.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+build=${BUILD:-build}
+kernels=${KERNELS:-6.1 6.12}
+areas=("$@")
+[ ${#areas[@]} -gt 0 ] || areas=(proto unit kmod)
+
+passed=0 failed=0
+log=$build/suite
+mkdir -p "$log"
+
+# count_tap FILE: "ok ..." / "not ok ..." lines
+count_tap() {
+	local p f
+	p=$(grep -c '^ok ' "$1") f=$(grep -c '^not ok ' "$1")
+	passed=$((passed + p)) failed=$((failed + f))
+}
+
+# step NAME CMD...: one test that passes when CMD exits 0
+step() {
+	local name=$1
+	shift
+	if "$@" >"$log/$name.log" 2>&1; then
+		echo "ok $name"
+		passed=$((passed + 1))
+	else
+		echo "not ok $name (log: $log/$name.log)"
+		tail -n 30 "$log/$name.log" | sed 's/^/    /'
+		failed=$((failed + 1))
+	fi
+}
+
+# ctest_counts DIR LABEL: run ctest and add its totals
+ctest_counts() {
+	local out total nfail
+	out=$(ctest --test-dir "$1" -L "$2" --output-on-failure 2>&1)
+	echo "$out" | grep -E '^\s*[0-9]+/[0-9]+ Test|tests passed|Failed|\*\*\*' | sed 's/^/    /'
+	total=$(echo "$out" | sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p')
+	nfail=$(echo "$out" | sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p')
+	if [ -z "$total" ]; then
+		echo "not ok ctest $2 in $1: no test ran"
+		failed=$((failed + 1))
+		return
+	fi
+	passed=$((passed + total - nfail)) failed=$((failed + nfail))
+}
+
+area_proto() {
+	step proto-in-sync /usr/bin/python3 proto/ynl-gen.py proto/prezero.yaml . --check
+}
+
+area_unit() {
+	step build-werror sh -c "cmake -S . -B '$build' -DPREZERO_WERROR=ON >/dev/null && cmake --build '$build' -j2"
+	ctest_counts "$build" unit
+	step build-sanitize sh -c "cmake -S . -B '$build-asan' -DPREZERO_WERROR=ON -DPREZERO_SANITIZE=ON >/dev/null && cmake --build '$build-asan' -j2"
+	ctest_counts "$build-asan" unit
+	# Every unit test binary once more under valgrind (no fork: see leaks).
+	local t
+	while IFS= read -r t; do
+		step "valgrind-$(basename "${t%% *}")" sh -c "CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect $t"
+	done < <(ctest --test-dir "$build" -L unit --show-only=json-v1 |
+		/usr/bin/python3 -c 'import json, shlex, sys
+for t in json.load(sys.stdin)["tests"]:
+    print(shlex.join(t["command"]))')
+}
+
+area_kmod() {
+	scripts/checkpatch.sh >"$log/checkpatch.tap" 2>&1
+	cat "$log/checkpatch.tap"
+	count_tap "$log/checkpatch.tap"
+	# The VM bench needs the userspace programs that run in the guest.
+	[ -x "$build/client/prezeroctl" ] ||
+		step build-for-vm sh -c "cmake -S . -B '$build' -DPREZERO_WERROR=ON >/dev/null && cmake --build '$build' -j2"
+	tests/vm/run.sh --kernels "$kernels" --build-dir "$build" \
+		--keep-logs "$build/vm-logs" 2>&1 | tee "$log/vm.log"
+	local sum
+	sum=$(tail -n 1 "$log/vm.log")
+	if [[ $sum =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		passed=$((passed + BASH_REMATCH[1])) failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "not ok vm bench: no summary line"
+		failed=$((failed + 1))
+	fi
+}
+
+for a in "${areas[@]}"; do
+	case $a in
+	proto | unit | kmod) echo "# $a"; "area_$a" ;;
+	*) echo "run-suite: unknown area '$a' (proto, unit, kmod)" >&2; exit 2 ;;
+	esac
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
