@@ -15,6 +15,18 @@ static struct genl_family pz_family;
 static DEFINE_MUTEX(pz_event_lock);
 static bool pz_family_live;
 
+/*
+ * GENL_REQ_ATTR_CHECK() names the missing attribute for programs; add the
+ * words for people, as every rejection carries a message.
+ */
+static bool pz_attr_missing(struct genl_info *info, int type)
+{
+	if (!GENL_REQ_ATTR_CHECK(info, type))
+		return false;
+	NL_SET_ERR_MSG(info->extack, "missing node id attribute");
+	return true;
+}
+
 /* A node with memory that the module manages, or an extack and NULL. */
 static struct pz_node *pz_node_from_attr(struct genl_info *info,
 					 struct nlattr *attr)
@@ -122,7 +134,7 @@ int prezero_nl_get_node_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pz_node *pn;
 
-	if (GENL_REQ_ATTR_CHECK(info, PREZERO_A_NODE_ID))
+	if (pz_attr_missing(info, PREZERO_A_NODE_ID))
 		return -EINVAL;
 	pn = pz_node_from_attr(info, info->attrs[PREZERO_A_NODE_ID]);
 	if (!pn)
@@ -167,7 +179,7 @@ int prezero_nl_set_node_doit(struct sk_buff *skb, struct genl_info *info)
 	bool enabled, *penabled = NULL;
 	struct pz_node *pn;
 
-	if (GENL_REQ_ATTR_CHECK(info, PREZERO_A_NODE_ID))
+	if (pz_attr_missing(info, PREZERO_A_NODE_ID))
 		return -EINVAL;
 	pn = pz_node_from_attr(info, a[PREZERO_A_NODE_ID]);
 	if (!pn)
@@ -206,7 +218,7 @@ int prezero_nl_verify_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 samples = 16;
 	void *hdr;
 
-	if (GENL_REQ_ATTR_CHECK(info, PREZERO_A_VERIFY_NODE))
+	if (pz_attr_missing(info, PREZERO_A_VERIFY_NODE))
 		return -EINVAL;
 	pn = pz_node_from_attr(info, a[PREZERO_A_VERIFY_NODE]);
 	if (!pn)
