@@ -3,8 +3,8 @@
 #   tests/run-suite.sh [proto] [unit] [kmod] ...   (no argument: all areas)
 # Areas:
 #   proto  the generated files match proto/prezero.yaml
-#   unit   userspace build with -Werror, Check unit tests (plain, ASan/UBSan,
-#          valgrind)
+#   unit   userspace build with -Werror, Check unit tests (plain and under
+#          valgrind, registered in CTest), then again with ASan/UBSan
 #   kmod   checkpatch, then the VM bench on every kernel line: W=1 module
 #          build and the t-*.sh scenarios (tests/vm/guest/)
 # Every area adds its tests to one count; the last line is
@@ -61,19 +61,19 @@ area_proto() {
 	step proto-in-sync /usr/bin/python3 proto/ynl-gen.py proto/prezero.yaml . --check
 }
 
-area_unit() {
+# The -Werror build, once, whichever area needs it first.
+built=0
+ensure_build() {
+	[ $built = 1 ] && return
+	built=1
 	step build-werror sh -c "cmake -S . -B '$build' -DPREZERO_WERROR=ON >/dev/null && cmake --build '$build' -j2"
+}
+
+area_unit() {
+	ensure_build
 	ctest_counts "$build" unit
 	step build-sanitize sh -c "cmake -S . -B '$build-asan' -DPREZERO_WERROR=ON -DPREZERO_SANITIZE=ON >/dev/null && cmake --build '$build-asan' -j2"
 	ctest_counts "$build-asan" unit
-	# Every unit test binary once more under valgrind (no fork: see leaks).
-	local t
-	while IFS= read -r t; do
-		step "valgrind-$(basename "${t%% *}")" sh -c "CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect $t"
-	done < <(ctest --test-dir "$build" -L unit --show-only=json-v1 |
-		/usr/bin/python3 -c 'import json, shlex, sys
-for t in json.load(sys.stdin)["tests"]:
-    print(shlex.join(t["command"]))')
 }
 
 area_kmod() {
@@ -81,8 +81,7 @@ area_kmod() {
 	cat "$log/checkpatch.tap"
 	count_tap "$log/checkpatch.tap"
 	# The VM bench needs the userspace programs that run in the guest.
-	[ -x "$build/client/prezeroctl" ] ||
-		step build-for-vm sh -c "cmake -S . -B '$build' -DPREZERO_WERROR=ON >/dev/null && cmake --build '$build' -j2"
+	ensure_build
 	tests/vm/run.sh --kernels "$kernels" --build-dir "$build" \
 		--keep-logs "$build/vm-logs" 2>&1 | tee "$log/vm.log"
 	local sum

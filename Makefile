@@ -1,0 +1,44 @@
+# Thin wrapper around CMake, the test suite and the VM bench.
+# On a fresh machine use ./dev TARGET: it installs the packages first.
+BUILD   ?= build
+KERNELS ?= 6.1 6.12
+export BUILD KERNELS
+
+.PHONY: all proto check check-proto check-unit check-kmod checkpatch bench demo clean
+
+all:
+	cmake -S . -B $(BUILD) -DPREZERO_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j2
+
+# Regenerate the uapi header and the policies from proto/prezero.yaml.
+proto:
+	/usr/bin/python3 proto/ynl-gen.py proto/prezero.yaml .
+
+# The whole suite; ends with "N passed, M failed".
+check:
+	tests/run-suite.sh
+
+check-proto:
+	tests/run-suite.sh proto
+
+check-unit:
+	tests/run-suite.sh unit
+
+check-kmod:
+	tests/run-suite.sh kmod
+
+checkpatch:
+	scripts/checkpatch.sh
+
+# Zeroing throughput against memset in the VM on every kernel line.
+bench: all
+	tests/vm/run.sh --bench --kernels "$(KERNELS)" --build-dir $(BUILD) \
+		--bench-out $(BUILD)/bench/zeroing.json
+	/usr/bin/python3 tests/bench-report.py $(BUILD)/bench/zeroing.json
+
+# The quick-start demo: the module at work in a disposable 6.1 VM.
+demo: all
+	tests/vm/run.sh --kernels 6.1 --scenarios d-demo --console --build-dir $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan
