@@ -50,7 +50,8 @@ static const char usage_text[] =
 	"  caps                           what the module and the running kernel can do\n"
 	"  status [NODE]                  budget, state and counters of every node (or one)\n"
 	"  budget NODE|all RATE [BURST]   set the zeroing budget: RATE bytes/s, at most\n"
-	"                                 BURST bytes at once (default: max(RATE, 64M));\n"
+	"                                 BURST bytes at once (default: max(RATE, 64M),\n"
+	"                                 0 with RATE 0);\n"
 	"                                 RATE 0 stops zeroing\n"
 	"  enable NODE|all                allow zeroing on the node (within its budget)\n"
 	"  disable NODE|all               stop zeroing on the node\n"
@@ -647,6 +648,9 @@ static int cmd_budget(int argc, char **argv)
 		ret = parse_budget_size("burst", argv[3], &set.budget_burst);
 		if (ret)
 			return ret;
+	} else if (set.budget_rate == 0) {
+		/* Rate 0 means no budget: no one-off burst either. */
+		set.budget_burst = 0;
 	} else {
 		set.budget_burst = set.budget_rate > DEFAULT_MIN_BURST ?
 				   set.budget_rate : DEFAULT_MIN_BURST;

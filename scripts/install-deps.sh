@@ -6,6 +6,8 @@ set -euo pipefail
 pkgs=(
 	# userspace build
 	build-essential cmake pkg-config libnl-3-dev libnl-genl-3-dev
+	# out-of-tree module builds (Debian kernels: gcc-12; 6.12 BTF: pahole)
+	gcc-12 make pahole
 	libjson-c-dev check valgrind
 	# proto/ynl-gen.py
 	python3 python3-yaml
