@@ -63,13 +63,14 @@ out:
 	return ok;
 }
 
-bool pz_budget_has_tokens(struct pz_node *pn)
+/* Will the node zero at some point without a new grant? */
+bool pz_budget_granted(struct pz_node *pn)
 {
 	bool ok;
 
 	spin_lock(&pn->lock);
 	pz_refill(pn, ktime_get_ns());
-	ok = pn->enabled && pn->burst && pn->tokens > 0;
+	ok = pn->enabled && pn->burst && (pn->rate || pn->tokens > 0);
 	spin_unlock(&pn->lock);
 	return ok;
 }

@@ -204,7 +204,7 @@ int prezero_nl_set_node_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	/* Everything is validated: from here on the request takes effect. */
 	pz_budget_set(pn, penabled, prate, pburst);
-	if (pz_budget_has_tokens(pn))
+	if (pz_budget_granted(pn))
 		pz_kick(pn, 0);
 	return pz_reply_node(info, pn);
 }

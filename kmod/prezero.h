@@ -97,7 +97,7 @@ unsigned int pz_nr_nodes(void);
 /* budget.c */
 void pz_budget_init(struct pz_node *pn, u64 rate, u64 burst);
 bool pz_budget_take(struct pz_node *pn, u64 bytes, u64 *wait_ns);
-bool pz_budget_has_tokens(struct pz_node *pn);
+bool pz_budget_granted(struct pz_node *pn);
 void pz_budget_set(struct pz_node *pn, const bool *enabled,
 		   const u64 *rate, const u64 *burst);
 void pz_node_stats(struct pz_node *pn, struct pz_node_stats *st);

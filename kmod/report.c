@@ -20,8 +20,10 @@
 
 #include "prezero.h"
 
-/* After a node's last report call: later than the kernel's 2 s pass delay. */
-#define PZ_SETTLE_DELAY (3 * HZ)
+/* mm/page_reporting.c: a pass starts this long after it is requested. */
+#define PZ_PASS_DELAY (2 * HZ)
+/* After a node's last report call: later than the next pass would start. */
+#define PZ_SETTLE_DELAY (PZ_PASS_DELAY + HZ)
 
 static void pz_zero_work(struct kthread_work *work)
 {
@@ -72,8 +74,13 @@ static int pz_report(struct page_reporting_dev_info *prdev,
 			pz_event(PREZERO_EVENT_TYPE_BUDGET_EXHAUSTED, pn->nid,
 				 pn->rate);
 		}
-		if (wait_ns != U64_MAX)
-			pz_kick(pn, nsecs_to_jiffies(wait_ns) + 1);
+		/* The pass we request starts PZ_PASS_DELAY after the kick. */
+		if (wait_ns != U64_MAX) {
+			unsigned long delay = nsecs_to_jiffies(wait_ns) + 1;
+
+			pz_kick(pn, delay > PZ_PASS_DELAY ?
+				delay - PZ_PASS_DELAY : 0);
+		}
 		return -ENOSPC;
 	}
 
@@ -109,7 +116,7 @@ static void pz_kick_work(struct work_struct *work)
 	unsigned int order = pz_order + 1;
 	struct page *page;
 
-	if (READ_ONCE(pz_stopping) || !pz_budget_has_tokens(pn))
+	if (READ_ONCE(pz_stopping) || !pz_budget_granted(pn))
 		return;
 	page = alloc_pages_node(pn->nid, GFP_KERNEL | __GFP_THISNODE |
 				__GFP_NOWARN | __GFP_NORETRY |
@@ -152,7 +159,7 @@ static void pz_settle_work(struct work_struct *work)
 	if (announce)
 		pz_event(PREZERO_EVENT_TYPE_NODE_SCRUBBED, pn->nid,
 			 w.zeroed_bytes);
-	else if (!done && pz_budget_has_tokens(pn))
+	else if (!done && pz_budget_granted(pn))
 		pz_kick(pn, 0);
 }
 
