@@ -50,7 +50,7 @@ static const char usage_text[] =
 	"  caps                           what the module and the running kernel can do\n"
 	"  status [NODE]                  budget, state and counters of every node (or one)\n"
 	"  budget NODE|all RATE [BURST]   set the zeroing budget: RATE bytes/s, at most\n"
-	"                                 BURST bytes at once (default: max(RATE, 64M),\n"
+	"                                 BURST bytes at once (default: max(2*RATE, 64M),\n"
 	"                                 0 with RATE 0);\n"
 	"                                 RATE 0 stops zeroing\n"
 	"  enable NODE|all                allow zeroing on the node (within its budget)\n"
@@ -652,8 +652,15 @@ static int cmd_budget(int argc, char **argv)
 		/* Rate 0 means no budget: no one-off burst either. */
 		set.budget_burst = 0;
 	} else {
-		set.budget_burst = set.budget_rate > DEFAULT_MIN_BURST ?
-				   set.budget_rate : DEFAULT_MIN_BURST;
+		/*
+		 * The kernel offers free blocks at most every two seconds, so
+		 * a burst below two seconds of rate could not reach the rate.
+		 */
+		set.budget_burst = set.budget_rate * 2;
+		if (set.budget_burst < DEFAULT_MIN_BURST)
+			set.budget_burst = DEFAULT_MIN_BURST;
+		if (set.budget_burst > PREZERO_BUDGET_MAX)
+			set.budget_burst = PREZERO_BUDGET_MAX;
 	}
 	return set_nodes("budget", argv[1], &set);
 }

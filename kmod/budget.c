@@ -75,6 +75,39 @@ bool pz_budget_granted(struct pz_node *pn)
 	return ok;
 }
 
+/* Time until the bucket is full again; U64_MAX if it never refills. */
+u64 pz_budget_refill_ns(struct pz_node *pn)
+{
+	u64 ns = U64_MAX;
+
+	spin_lock(&pn->lock);
+	pz_refill(pn, ktime_get_ns());
+	if (pn->tokens >= (s64)pn->burst)
+		ns = 0;
+	else if (pn->rate)
+		ns = mul_u64_u64_div_u64(pn->burst - pn->tokens, NSEC_PER_SEC,
+					 pn->rate);
+	spin_unlock(&pn->lock);
+	return ns;
+}
+
+/* Tokens the node will hold @ns from now: 0 to the burst. */
+u64 pz_budget_soon(struct pz_node *pn, u64 ns)
+{
+	s64 soon;
+
+	spin_lock(&pn->lock);
+	pz_refill(pn, ktime_get_ns());
+	soon = pn->tokens + min_t(u64, mul_u64_u64_div_u64(pn->rate, ns,
+							    NSEC_PER_SEC),
+				  pn->burst);
+	soon = clamp_t(s64, soon, 0, pn->burst);
+	if (!pn->enabled)
+		soon = 0;
+	spin_unlock(&pn->lock);
+	return soon;
+}
+
 /*
  * Apply a netlink request; NULL leaves a field alone. A new rate or burst is
  * a fresh grant and starts with a full bucket.

@@ -3,7 +3,8 @@
  * How much of a node's free memory is zeroed right now. The kernel keeps no
  * count of reported blocks, so we walk the free lists the way free page
  * reporting does: blocks of the reporting order and up, under the zone lock,
- * from each list's tail (reported blocks are put back at the tail). A walk is
+ * from each list's tail (reported blocks are put back at the tail). Zeroed
+ * means reported and not held (held.c). A walk is
  * bounded (PZ_WALK_CAP blocks per list per lock hold) and cached for a
  * second, so unprivileged status readers cannot keep zone locks busy.
  *
@@ -38,7 +39,7 @@ u64 pz_node_free_bytes(int nid)
 }
 
 /* The same test free page reporting applies before it touches a zone. */
-static bool pz_zone_reportable(struct zone *zone)
+bool pz_zone_reportable(struct zone *zone)
 {
 	unsigned long need = low_wmark_pages(zone) +
 			     (PZ_REPORTING_CAPACITY << pz_order);
@@ -46,7 +47,8 @@ static bool pz_zone_reportable(struct zone *zone)
 	return zone_page_state(zone, NR_FREE_PAGES) >= need;
 }
 
-static void pz_walk_zone(struct zone *zone, struct pz_walk *w)
+static void pz_walk_zone(struct pz_node *pn, struct zone *zone,
+			 struct pz_walk *w)
 {
 	unsigned int order, mt, seen;
 	unsigned long flags;
@@ -69,7 +71,8 @@ static void pz_walk_zone(struct zone *zone, struct pz_walk *w)
 					w->exact = false;
 					break;
 				}
-				if (PageReported(page))
+				if (PageReported(page) &&
+				    !pz_held_test(pn, page, order))
 					w->zeroed_bytes += block;
 			}
 			spin_unlock_irqrestore(&zone->lock, flags);
@@ -94,7 +97,7 @@ void pz_walk_get(struct pz_node *pn, bool fresh, struct pz_walk *out)
 			struct zone *zone = &pgdat->node_zones[i];
 
 			if (populated_zone(zone) && pz_zone_reportable(zone))
-				pz_walk_zone(zone, &w);
+				pz_walk_zone(pn, zone, &w);
 		}
 		pn->walk = w;
 	}

@@ -42,7 +42,7 @@ static struct pz_node *pz_node_from_attr(struct genl_info *info,
 	return pn;
 }
 
-static int pz_fill_caps(struct sk_buff *skb)
+static int pz_fill_caps(struct sk_buff *skb, void *unused)
 {
 	if (nla_put_string(skb, PREZERO_A_CAPS_RELEASE, utsname()->release) ||
 	    nla_put_string(skb, PREZERO_A_CAPS_MODULE_VERSION,
@@ -65,7 +65,9 @@ static int pz_fill_caps(struct sk_buff *skb)
 	return 0;
 }
 
-int prezero_nl_get_caps_doit(struct sk_buff *skb, struct genl_info *info)
+/* Reply to @info with one message written by @fill. */
+static int pz_reply(struct genl_info *info,
+		    int (*fill)(struct sk_buff *skb, void *arg), void *arg)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -74,7 +76,7 @@ int prezero_nl_get_caps_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &pz_family, 0, info->genlhdr->cmd);
-	if (!hdr || pz_fill_caps(msg)) {
+	if (!hdr || fill(msg, arg)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -82,8 +84,14 @@ int prezero_nl_get_caps_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
-static int pz_fill_node(struct sk_buff *skb, struct pz_node *pn)
+int prezero_nl_get_caps_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	return pz_reply(info, pz_fill_caps, NULL);
+}
+
+static int pz_fill_node(struct sk_buff *skb, void *arg)
+{
+	struct pz_node *pn = arg;
 	struct pz_node_stats st;
 	struct pz_walk w;
 
@@ -113,23 +121,6 @@ static int pz_fill_node(struct sk_buff *skb, struct pz_node *pn)
 	return 0;
 }
 
-static int pz_reply_node(struct genl_info *info, struct pz_node *pn)
-{
-	struct sk_buff *msg;
-	void *hdr;
-
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &pz_family, 0, info->genlhdr->cmd);
-	if (!hdr || pz_fill_node(msg, pn)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-}
-
 int prezero_nl_get_node_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pz_node *pn;
@@ -139,7 +130,7 @@ int prezero_nl_get_node_doit(struct sk_buff *skb, struct genl_info *info)
 	pn = pz_node_from_attr(info, info->attrs[PREZERO_A_NODE_ID]);
 	if (!pn)
 		return -EINVAL;
-	return pz_reply_node(info, pn);
+	return pz_reply(info, pz_fill_node, pn);
 }
 
 /* A dump of every node, or of the one node named in the request. */
@@ -206,17 +197,33 @@ int prezero_nl_set_node_doit(struct sk_buff *skb, struct genl_info *info)
 	pz_budget_set(pn, penabled, prate, pburst);
 	if (pz_budget_granted(pn))
 		pz_kick(pn, 0);
-	return pz_reply_node(info, pn);
+	return pz_reply(info, pz_fill_node, pn);
+}
+
+static int pz_fill_verify(struct sk_buff *skb, void *arg)
+{
+	struct pz_verify *v = arg;
+
+	if (nla_put_u32(skb, PREZERO_A_VERIFY_NODE, v->nid) ||
+	    nla_put_u32(skb, PREZERO_A_VERIFY_BLOCK_BYTES, v->block_bytes) ||
+	    nla_put_u32(skb, PREZERO_A_VERIFY_PROBES, v->probes) ||
+	    nla_put_u32(skb, PREZERO_A_VERIFY_SAMPLED, v->sampled) ||
+	    nla_put_u32(skb, PREZERO_A_VERIFY_ZERO, v->zero) ||
+	    nla_put_u32(skb, PREZERO_A_VERIFY_DIRTY, v->dirty) ||
+	    nla_put_u32(skb, PREZERO_A_VERIFY_REPORTED, v->reported) ||
+	    nla_put_u32(skb, PREZERO_A_VERIFY_REPORTED_DIRTY,
+			v->reported_dirty) ||
+	    nla_put_u32(skb, PREZERO_A_VERIFY_VERDICT, v->verdict))
+		return -EMSGSIZE;
+	return 0;
 }
 
 int prezero_nl_verify_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **a = info->attrs;
 	struct pz_verify v;
-	struct sk_buff *msg;
 	struct pz_node *pn;
 	u32 samples = 16;
-	void *hdr;
 
 	if (pz_attr_missing(info, PREZERO_A_VERIFY_NODE))
 		return -EINVAL;
@@ -226,28 +233,8 @@ int prezero_nl_verify_doit(struct sk_buff *skb, struct genl_info *info)
 	if (a[PREZERO_A_VERIFY_SAMPLES])
 		samples = nla_get_u32(a[PREZERO_A_VERIFY_SAMPLES]);
 
-	pz_verify_node(pn->nid, samples, &v);
-
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &pz_family, 0, info->genlhdr->cmd);
-	if (!hdr ||
-	    nla_put_u32(msg, PREZERO_A_VERIFY_NODE, pn->nid) ||
-	    nla_put_u32(msg, PREZERO_A_VERIFY_BLOCK_BYTES, v.block_bytes) ||
-	    nla_put_u32(msg, PREZERO_A_VERIFY_PROBES, v.probes) ||
-	    nla_put_u32(msg, PREZERO_A_VERIFY_SAMPLED, v.sampled) ||
-	    nla_put_u32(msg, PREZERO_A_VERIFY_ZERO, v.zero) ||
-	    nla_put_u32(msg, PREZERO_A_VERIFY_DIRTY, v.dirty) ||
-	    nla_put_u32(msg, PREZERO_A_VERIFY_REPORTED, v.reported) ||
-	    nla_put_u32(msg, PREZERO_A_VERIFY_REPORTED_DIRTY,
-			v.reported_dirty) ||
-	    nla_put_u32(msg, PREZERO_A_VERIFY_VERDICT, v.verdict)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	pz_verify_node(pn, samples, &v);
+	return pz_reply(info, pz_fill_verify, &v);
 }
 
 /* Multicast an event; a no-op without listeners or once unloading began. */

@@ -83,6 +83,11 @@ struct pz_node {
 	struct delayed_work kick_work;
 	struct delayed_work settle_work;
 
+	/* Blocks reported without zeroing (held.c), a bit per block. */
+	unsigned long *held;
+	unsigned long held_base;	/* pfn of bit 0 */
+	unsigned long held_bits;
+
 	/* Cached free-list walk (freewalk.c). */
 	struct mutex walk_lock;
 	struct pz_walk walk;
@@ -98,6 +103,8 @@ unsigned int pz_nr_nodes(void);
 void pz_budget_init(struct pz_node *pn, u64 rate, u64 burst);
 bool pz_budget_take(struct pz_node *pn, u64 bytes, u64 *wait_ns);
 bool pz_budget_granted(struct pz_node *pn);
+u64 pz_budget_soon(struct pz_node *pn, u64 ns);
+u64 pz_budget_refill_ns(struct pz_node *pn);
 void pz_budget_set(struct pz_node *pn, const bool *enabled,
 		   const u64 *rate, const u64 *burst);
 void pz_node_stats(struct pz_node *pn, struct pz_node_stats *st);
@@ -108,17 +115,31 @@ int pz_node_start(struct pz_node *pn);
 void pz_node_stop(struct pz_node *pn);
 void pz_kick(struct pz_node *pn, unsigned long delay);
 
+/* held.c */
+int pz_held_init(struct pz_node *pn);
+void pz_held_free(struct pz_node *pn);
+bool pz_held_mark(struct pz_node *pn, struct scatterlist *sgl,
+		  unsigned int nents, bool held);
+bool pz_held_test(struct pz_node *pn, struct page *page, unsigned int order);
+u64 pz_held_release(struct pz_node *pn, u64 bytes);
+bool pz_held_any(struct pz_node *pn);
+
+/* zero.c */
+void pz_zero_block(struct page *page, unsigned long nr);
+
 /* freewalk.c */
 u64 pz_node_free_bytes(int nid);
+bool pz_zone_reportable(struct zone *zone);
 void pz_walk_get(struct pz_node *pn, bool fresh, struct pz_walk *out);
 
 /* verify.c */
 struct pz_verify {
+	u32 nid;
 	u32 block_bytes, probes, sampled, zero, dirty, reported, reported_dirty;
 	u32 verdict;
 };
 
-void pz_verify_node(int nid, u32 samples, struct pz_verify *v);
+void pz_verify_node(struct pz_node *pn, u32 samples, struct pz_verify *v);
 
 /* netlink.c */
 int pz_netlink_init(void);

@@ -4,15 +4,15 @@
  *
  * report() runs from the kernel's reporting work with the zone lock dropped
  * and may sleep; the blocks it is given are off the free lists until it
- * returns. Returning 0 puts them back marked "reported", which is what we
- * promise means "zeroed". Returning an error puts them back unmarked and
- * ends the kernel's pass, so out of budget we return at once and re-arm the
- * pass ourselves (pz_kick) when tokens are back: on an idle host nothing
- * else would, since only freeing a large block requests a new pass.
+ * returns. With budget, the node's worker zeroes them and they go back
+ * marked "reported". Without, the node holds them (held.c): they go back
+ * marked as well, so the pass moves on to the other nodes, and we re-offer
+ * them when tokens return (pz_kick: release held blocks, then free a block
+ * above the reporting order, which requests a pass). On an idle host
+ * nothing else would start a pass.
  */
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
-#include <linux/highmem.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -33,11 +33,7 @@ static void pz_zero_work(struct kthread_work *work)
 	u64 start = ktime_get_ns(), bytes = 0;
 
 	for_each_sg(pn->job_sgl, sg, pn->job_nents, i) {
-		struct page *page = sg_page(sg);
-		unsigned long n, nr = sg->length >> PAGE_SHIFT;
-
-		for (n = 0; n < nr; n++)
-			clear_highpage(nth_page(page, n));
+		pz_zero_block(sg_page(sg), sg->length >> PAGE_SHIFT);
 		bytes += sg->length;
 		cond_resched();
 	}
@@ -45,6 +41,20 @@ static void pz_zero_work(struct kthread_work *work)
 	atomic64_add(bytes, &pn->zeroed_bytes);
 	atomic64_add(pn->job_nents, &pn->zeroed_blocks);
 	complete(&pn->job_done);
+}
+
+/*
+ * Kick when @ns have passed (U64_MAX: never). The pass we request starts
+ * PZ_PASS_DELAY after the kick, so kick that much earlier.
+ */
+static void pz_kick_in(struct pz_node *pn, u64 ns)
+{
+	unsigned long delay;
+
+	if (ns == U64_MAX)
+		return;
+	delay = nsecs_to_jiffies(ns) + 1;
+	pz_kick(pn, delay > PZ_PASS_DELAY ? delay - PZ_PASS_DELAY : 0);
 }
 
 static int pz_report(struct page_reporting_dev_info *prdev,
@@ -64,6 +74,9 @@ static int pz_report(struct page_reporting_dev_info *prdev,
 		bytes += sg->length;
 
 	if (!pz_budget_take(pn, bytes, &wait_ns)) {
+		/* Beyond the held map (memory hot-added): refuse the batch. */
+		if (!pz_held_mark(pn, sgl, nents, true))
+			return -ENOSPC;
 		atomic64_add(nents, &pn->returned_blocks);
 		spin_lock(&pn->lock);
 		first_miss = !pn->starved && pn->enabled && pn->rate;
@@ -74,14 +87,8 @@ static int pz_report(struct page_reporting_dev_info *prdev,
 			pz_event(PREZERO_EVENT_TYPE_BUDGET_EXHAUSTED, pn->nid,
 				 pn->rate);
 		}
-		/* The pass we request starts PZ_PASS_DELAY after the kick. */
-		if (wait_ns != U64_MAX) {
-			unsigned long delay = nsecs_to_jiffies(wait_ns) + 1;
-
-			pz_kick(pn, delay > PZ_PASS_DELAY ?
-				delay - PZ_PASS_DELAY : 0);
-		}
-		return -ENOSPC;
+		pz_kick_in(pn, wait_ns);
+		return 0;
 	}
 
 	spin_lock(&pn->lock);
@@ -94,6 +101,11 @@ static int pz_report(struct page_reporting_dev_info *prdev,
 	reinit_completion(&pn->job_done);
 	kthread_queue_work(pn->worker, &pn->zero_work);
 	wait_for_completion(&pn->job_done);
+	/* Zeroed now, whatever it was before; cannot fail, it was in range. */
+	pz_held_mark(pn, sgl, nents, false);
+	/* Blocks still held: re-offer them as soon as the bucket is full. */
+	if (pz_held_any(pn))
+		pz_kick_in(pn, pz_budget_refill_ns(pn));
 
 	mod_delayed_work(system_wq, &pn->settle_work, PZ_SETTLE_DELAY);
 	return 0;
@@ -105,9 +117,12 @@ struct page_reporting_dev_info pz_prdev = {
 };
 
 /*
- * Request a reporting pass: free a block above the reporting order. Such a
- * free goes straight to the buddy lists (never a per-cpu list) and asks
- * free page reporting for a pass, which starts two seconds later.
+ * Re-offer the held blocks the node's tokens will cover when the pass runs,
+ * then request a pass: free a block above the reporting order. Such a free
+ * goes straight to the buddy lists (never a per-cpu list) and asks free page
+ * reporting for a pass, which starts PZ_PASS_DELAY later. Nothing released,
+ * nothing to do: blocks that were never held are offered by the passes that
+ * their own freeing requested.
  */
 static void pz_kick_work(struct work_struct *work)
 {
@@ -115,8 +130,12 @@ static void pz_kick_work(struct work_struct *work)
 					  struct pz_node, kick_work);
 	unsigned int order = pz_order + 1;
 	struct page *page;
+	u64 tokens;
 
 	if (READ_ONCE(pz_stopping) || !pz_budget_granted(pn))
+		return;
+	tokens = pz_budget_soon(pn, jiffies_to_nsecs(PZ_PASS_DELAY));
+	if (!pz_held_release(pn, max_t(u64, tokens, PAGE_SIZE << pz_order)))
 		return;
 	page = alloc_pages_node(pn->nid, GFP_KERNEL | __GFP_THISNODE |
 				__GFP_NOWARN | __GFP_NORETRY |
@@ -136,7 +155,7 @@ void pz_kick(struct pz_node *pn, unsigned long delay)
 
 /*
  * A few seconds after the node's last report: is every large free block
- * zeroed? If not and there are tokens, the pass ended early (budget): re-arm.
+ * zeroed? If not and there is budget, re-offer what the node holds.
  */
 static void pz_settle_work(struct work_struct *work)
 {
@@ -166,6 +185,7 @@ static void pz_settle_work(struct work_struct *work)
 int pz_node_start(struct pz_node *pn)
 {
 	const struct cpumask *cpus = cpumask_of_node(pn->nid);
+	int err;
 
 	kthread_init_work(&pn->zero_work, pz_zero_work);
 	init_completion(&pn->job_done);
@@ -173,10 +193,12 @@ int pz_node_start(struct pz_node *pn)
 	INIT_DELAYED_WORK(&pn->settle_work, pz_settle_work);
 	mutex_init(&pn->walk_lock);
 
+	err = pz_held_init(pn);
+	if (err)
+		return err;
 	pn->worker = kthread_create_worker(0, "prezero/%d", pn->nid);
 	if (IS_ERR(pn->worker)) {
-		int err = PTR_ERR(pn->worker);
-
+		err = PTR_ERR(pn->worker);
 		pn->worker = NULL;
 		return err;
 	}
@@ -187,11 +209,18 @@ int pz_node_start(struct pz_node *pn)
 	return 0;
 }
 
-/* Only after page_reporting_unregister(): no report() can run any more. */
+/*
+ * Only after page_reporting_unregister(): no report() can run any more, so
+ * every held block can be released for good.
+ */
 void pz_node_stop(struct pz_node *pn)
 {
 	cancel_delayed_work_sync(&pn->kick_work);
 	cancel_delayed_work_sync(&pn->settle_work);
 	if (pn->worker)
 		kthread_destroy_worker(pn->worker);
+	if (pn->held) {
+		pz_held_release(pn, U64_MAX);
+		pz_held_free(pn);
+	}
 }

@@ -2,8 +2,10 @@
 /*
  * Verification: are free blocks really zero? We pick random frames of the
  * node and take the reporting-order block around each one that lies inside
- * a free block. Random frames make the sample fair: allocating normally
- * would take blocks from the heads of the free lists, while the blocks we
+ * a free block of a zone that free page reporting visits (as freewalk.c
+ * counts them: a small ZONE_DMA is never offered to us). Random frames
+ * make the sample fair: allocating normally would take blocks from the
+ * heads of the free lists, while the blocks we
  * zeroed sit at the tails.
  *
  * A block is taken with alloc_contig_range(), which never zeroes unless
@@ -27,9 +29,9 @@
 
 /*
  * If @pfn lies in a free block of order >= pz_order, return that block's
- * head (racy by nature: alloc_contig_range() re-checks everything).
+ * head and order (racy by nature: alloc_contig_range() re-checks it all).
  */
-static struct page *pz_free_block_of(unsigned long pfn)
+static struct page *pz_free_block_of(unsigned long pfn, unsigned int *border)
 {
 	unsigned int order;
 
@@ -38,8 +40,10 @@ static struct page *pz_free_block_of(unsigned long pfn)
 		struct page *page = pfn_to_online_page(head);
 
 		if (page && PageBuddy(page) &&
-		    READ_ONCE(page->private) >= order)
+		    READ_ONCE(page->private) >= order) {
+			*border = READ_ONCE(page->private);
 			return page;
+		}
 	}
 	return NULL;
 }
@@ -58,8 +62,9 @@ static bool pz_block_is_zero(struct page *page, unsigned long nr)
 	return zero;
 }
 
-void pz_verify_node(int nid, u32 samples, struct pz_verify *v)
+void pz_verify_node(struct pz_node *pn, u32 samples, struct pz_verify *v)
 {
+	int nid = pn->nid;
 	unsigned long nr = 1UL << pz_order;
 	unsigned long start = ALIGN(node_start_pfn(nid), nr);
 	unsigned long end = node_end_pfn(nid);
@@ -67,21 +72,26 @@ void pz_verify_node(int nid, u32 samples, struct pz_verify *v)
 	u32 max_probes = samples * PZ_PROBES_PER_SAMPLE;
 
 	memset(v, 0, sizeof(*v));
+	v->nid = nid;
 	v->block_bytes = nr << PAGE_SHIFT;
 
 	while (blocks && v->sampled < samples && v->probes < max_probes) {
 		unsigned long pfn = start + (get_random_u64() % blocks) * nr;
 		struct page *page = pfn_to_online_page(pfn);
+		unsigned int border;
 		struct page *head;
 		bool reported, zero;
 
 		v->probes++;
-		if (!page || page_to_nid(page) != nid)
+		/* Only where we can zero: zones free page reporting visits. */
+		if (!page || page_to_nid(page) != nid ||
+		    !pz_zone_reportable(page_zone(page)))
 			continue;
-		head = pz_free_block_of(pfn);
+		head = pz_free_block_of(pfn, &border);
 		if (!head)
 			continue;
-		reported = PageReported(head);
+		/* Zeroed by us: reported, and not merely held for lack of budget. */
+		reported = PageReported(head) && !pz_held_test(pn, head, border);
 		if (alloc_contig_range(pfn, pfn + nr, MIGRATE_MOVABLE,
 				       GFP_KERNEL | __GFP_NOWARN))
 			continue;

@@ -11,10 +11,13 @@
  * all from one zone) is zeroed only while the node is enabled and holds at
  * least min(batch bytes, budget-burst) tokens; the batch is then charged in
  * full, so the average never exceeds the rate and one batch is the largest
- * overshoot. Otherwise the batch is handed straight back unzeroed, which ends
- * the kernel's reporting pass; the module re-arms reporting itself when tokens
- * return. Zeroed blocks go back to the free lists marked reported and are not
- * offered again until they leave the free lists.
+ * overshoot. Zeroed blocks go back to the free lists marked reported and are
+ * not offered again until they leave the free lists. Otherwise the node holds
+ * the batch: it goes straight back, also marked reported so that the kernel's
+ * pass moves on to the other nodes, and the module remembers it. When tokens
+ * return, the module re-offers as many held blocks as they cover and requests
+ * a pass itself. The kernel offers blocks at most every two seconds, so a
+ * burst below two seconds of rate cannot reach the rate.
  *
  * On every kernel this module builds for, page faults zero memory themselves
  * whether or not it was scrubbed: fault-skip is always "unsupported". The
@@ -103,9 +106,9 @@ enum prezero_event_type {
 	 */
 	PREZERO_EVENT_TYPE_NODE_SCRUBBED,
 	/*
-	 * The module could not re-arm free page reporting for the node: it found no
-	 * free block above the reporting order to free again. Zeroing on the node
-	 * waits until the kernel frees a large block.
+	 * The module released held blocks of the node but could not request a pass:
+	 * it found no free block above the reporting order to free again. Zeroing on
+	 * the node waits until the kernel frees one.
 	 */
 	PREZERO_EVENT_TYPE_REPORTING_LOST,
 };
@@ -179,10 +182,10 @@ enum {
 	 */
 	PREZERO_A_NODE_FREE_LARGE_BYTES,
 	/*
-	 * u64: Free memory of the node known to be zeroed now: blocks still marked
-	 * reported by this module. Counted by walking the free lists from their tails
-	 * (where reported blocks sit) under the zone lock, at most 4096 blocks per
-	 * list and at most once per second (cached).
+	 * u64: Free memory of the node known to be zeroed now: blocks marked reported
+	 * and not held by this module. Counted by walking the free lists from their
+	 * tails (where reported blocks sit) under the zone lock, at most 4096 blocks
+	 * per list and at most once per second (cached).
 	 */
 	PREZERO_A_NODE_ZEROED_FREE_BYTES,
 	/*
@@ -207,7 +210,8 @@ enum {
 	 */
 	PREZERO_A_NODE_REPORT_CALLS,
 	/*
-	 * u64: Blocks handed back unzeroed (disabled or out of budget).
+	 * u64: Blocks handed back unzeroed and held (disabled or out of budget); each
+	 * is offered again when the node has tokens.
 	 */
 	PREZERO_A_NODE_RETURNED_BLOCKS,
 	/*
@@ -216,7 +220,9 @@ enum {
 	 */
 	PREZERO_A_NODE_EXHAUSTED,
 	/*
-	 * u8: 1 if the last check found every large free block zeroed.
+	 * u8: 1 if the last check found every large free block zeroed. Pages parked
+	 * on per-cpu free lists are not on the free lists and not counted until they
+	 * are drained.
 	 */
 	PREZERO_A_NODE_SCRUBBED,
 
@@ -254,7 +260,7 @@ enum {
 	 */
 	PREZERO_A_VERIFY_DIRTY,
 	/*
-	 * u32: Sampled blocks that were marked reported (zeroed by us).
+	 * u32: Sampled blocks that were zeroed by us (reported, not held).
 	 */
 	PREZERO_A_VERIFY_REPORTED,
 	/*
@@ -298,10 +304,11 @@ enum {
 	PREZERO_CMD_SET_NODE,
 	/*
 	 * Take up to `samples` free blocks of the reporting order at random frames of
-	 * the node (so reported blocks at the free lists' tails are as likely as
-	 * others), check each for non-zero bytes without zeroing it, and free it
-	 * again. Costs one contiguous-range allocation per sample (it drains per-CPU
-	 * lists) and reads block-bytes per sample.
+	 * the node's zones that free page reporting visits (so reported blocks at the
+	 * free lists' tails are as likely as others), check each for non-zero bytes
+	 * without zeroing it, and free it again. Costs one contiguous-range
+	 * allocation per sample (it drains per-CPU lists) and reads block-bytes per
+	 * sample.
 	 */
 	PREZERO_CMD_VERIFY,
 	/*
