@@ -27,7 +27,7 @@ for round in 1 2 3; do
 	z0=$(pz_field zeroed_bytes) n0=$(pz_field zero_ns) c0=$(pz_worker_cpu_s 0)
 	t0=$(pz_now)
 	prezeroctl budget 0 1T >/dev/null || pz_fail "budget grant failed"
-	pz_wait_until 600 pz_mostly_scrubbed || pz_fail "round $round: not scrubbed in 600 s"
+	pz_wait_slowly 600 pz_mostly_scrubbed || pz_fail "round $round: not scrubbed in 600 s"
 	t1=$(pz_now)
 	z1=$(pz_field zeroed_bytes) n1=$(pz_field zero_ns) c1=$(pz_worker_cpu_s 0)
 	r=$(awk -v z=$((z1 - z0)) -v n=$((n1 - n0)) -v c0="$c0" -v c1="$c1" \

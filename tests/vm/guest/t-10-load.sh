@@ -51,3 +51,4 @@ while [ $i -lt 5 ]; do
 	rmmod prezero || pz_fail "rmmod #$i failed"
 	i=$((i + 1))
 done
+pz_expect_gone

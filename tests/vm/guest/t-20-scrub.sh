@@ -25,17 +25,14 @@ esac
 prezeroctl budget 0 1T || pz_fail "budget grant failed"
 pz_wait_until 10 pz_zeroed_gt 0 ||
 	pz_fail "nothing zeroed 10 s after the grant"
-pz_wait_until 400 pz_mostly_scrubbed || pz_fail "node 0 not scrubbed within 400 s"
+# The module's own verdict, not "most of it": the sample below must find
+# nothing but zero blocks.
+pz_wait_slowly 400 pz_scrubbed || pz_fail "node 0 not scrubbed within 400 s"
 prezeroctl status
 
 zb=$(pz_field zeroed_bytes)
 pz_expect_ge "$zb" $((256 << 20)) "bytes zeroed"
-v=$(prezeroctl --json verify 0 --samples 32) || pz_fail "verify failed"
-echo "after: $v"
-pz_expect_ge "$(echo "$v" | pz_json sampled)" 8 "blocks sampled after"
-pz_expect_eq "$(echo "$v" | pz_json verdict)" zero "verdict after scrubbing"
-pz_expect_eq "$(echo "$v" | pz_json reported_dirty)" 0 "reported blocks that were dirty"
-pz_expect_ge "$(echo "$v" | pz_json reported)" 1 "sampled blocks marked reported"
+pz_expect_all_zero 0 "after scrubbing"
 
 # Budget 0 stops zeroing: dirty memory again and nothing more is zeroed.
 prezeroctl budget 0 0 || pz_fail "budget 0 failed"
