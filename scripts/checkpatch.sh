@@ -17,6 +17,8 @@ if [ ! -x "$cache/scripts/checkpatch.pl" ]; then
 	cp -r "$tmp/scripts" "$cache/"
 fi
 rc=0
+# checkpatch writes a camelcase cache into its working directory.
+cd "$cache"
 for f in "$top"/kmod/*.[ch]; do
 	out=$(perl "$cache/scripts/checkpatch.pl" --no-tree --strict --terse \
 		--show-types -f "$f" 2>&1) || true
