@@ -81,6 +81,8 @@ static int pz_report(struct page_reporting_dev_info *prdev,
 		spin_lock(&pn->lock);
 		first_miss = !pn->starved && pn->enabled && pn->rate;
 		pn->starved = true;
+		/* Free memory the node did not zero: no longer scrubbed. */
+		pn->scrubbed = false;
 		spin_unlock(&pn->lock);
 		if (first_miss) {
 			atomic64_inc(&pn->exhausted);

@@ -30,6 +30,10 @@ for round in 1 2 3; do
 	pz_wait_slowly 600 pz_mostly_scrubbed || pz_fail "round $round: not scrubbed in 600 s"
 	t1=$(pz_now)
 	z1=$(pz_field zeroed_bytes) n1=$(pz_field zero_ns) c1=$(pz_worker_cpu_s 0)
+	if [ $((z1 - z0)) -lt $((256 << 20)) ]; then
+		pz_fail "round $round: only $((z1 - z0)) bytes zeroed"
+		exit 1
+	fi
 	r=$(awk -v z=$((z1 - z0)) -v n=$((n1 - n0)) -v c0="$c0" -v c1="$c1" \
 		-v t0="$t0" -v t1="$t1" 'BEGIN {
 		g = z / 1073741824

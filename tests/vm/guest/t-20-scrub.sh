@@ -43,6 +43,9 @@ pz_dirty 60
 sleep 8
 pz_expect_eq "$(pz_field zeroed_bytes)" "$z0" "bytes zeroed after budget 0"
 pz_expect_ge "$(pz_field returned_blocks)" $((r0 + 1)) "blocks handed back after budget 0"
+case $(pz_field scrubbed) in
+1 | true) pz_fail "node still says scrubbed while it holds dirty blocks" ;;
+esac
 v=$(prezeroctl --json verify 0 --samples 16)
 pz_expect_ge "$(echo "$v" | pz_json dirty)" 1 "dirty blocks after budget 0"
 
