@@ -59,7 +59,7 @@ static void pz_free_nodes(void)
 
 /*
  * Nodes with memory at load time. A node hot-added later is not managed:
- * its blocks are handed back unzeroed.
+ * its batches are refused, which ends the kernel's pass (README: reload).
  */
 static int pz_alloc_nodes(void)
 {

@@ -5,8 +5,8 @@
  * The kernel's free page reporting hands us batches of free blocks (all from
  * one zone, so one NUMA node). A per-node worker thread at the lowest
  * priority, bound to the node's CPUs, zeroes a batch when the node's token
- * bucket allows it; otherwise the batch goes straight back. The daemon grants
- * the buckets over generic netlink (netlink.c).
+ * bucket allows it; otherwise the node holds the batch until tokens return
+ * (held.c). The daemon grants the buckets over generic netlink (netlink.c).
  */
 #ifndef _PREZERO_H
 #define _PREZERO_H
