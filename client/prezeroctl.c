@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-3-Clause
 /*
- * prezeroctl: inspect and control the prezero kernel module.
- * See prezeroctl(8) and prezeroctl --help.
+ * prezeroctl: inspect and control prezero: the daemon prezerod over its
+ * control socket (proto/control.md) and the kernel module over generic
+ * netlink. See prezeroctl(8) and prezeroctl --help.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "ctl.h"
 #include "nl.h"
 #include "size.h"
 
@@ -31,7 +33,8 @@ enum {
 	EXIT_FAIL = 1,		/* the operation failed */
 	EXIT_USAGE = 2,
 	EXIT_NOMODULE = 3,	/* the prezero family does not exist */
-	EXIT_TIMEOUT = 4,	/* watch --timeout expired */
+	EXIT_TIMEOUT = 4,	/* watch --timeout expired, prezerod did not answer */
+	EXIT_NODAEMON = 5,	/* the command needs prezerod, which is not running */
 };
 
 #define DEFAULT_MIN_BURST (UINT64_C(64) << 20)
@@ -39,16 +42,29 @@ enum {
 
 static const char *prog = "prezeroctl";
 static bool opt_json;
+static bool opt_force;
+static const char *opt_socket;	/* NULL: $PREZERO_SOCKET or the default */
 static bool utf8;
 
 static const char usage_text[] =
-	"Usage: prezeroctl [--json] COMMAND [ARGS]\n"
+	"Usage: prezeroctl [OPTIONS] COMMAND [ARGS]\n"
 	"\n"
-	"Inspect and control prezero, which zeroes free memory in idle time.\n"
+	"Inspect and control prezero, which zeroes free memory in idle time: the\n"
+	"daemon prezerod (over its control socket) and the kernel module.\n"
 	"\n"
 	"Commands:\n"
+	"  status [NODE]                  prezerod, the module and every node (or one):\n"
+	"                                 state, idle time, memory, zeroing, budgets\n"
+	"                                 (without prezerod: the module's counters)\n"
+	"  config show                    prezerod's effective configuration and its\n"
+	"                                 runtime overrides\n"
+	"  node NODE|all enable|disable   override: let prezerod grant budget or not\n"
+	"  node NODE|all cap RATE [BURST] override: grant at most RATE bytes/s\n"
+	"  node NODE|all reset            drop the node's overrides\n"
+	"  reload                         make prezerod re-read its configuration\n"
+	"\n"
+	"Module commands:\n"
 	"  caps                           what the module and the running kernel can do\n"
-	"  status [NODE]                  budget, state and counters of every node (or one)\n"
 	"  budget NODE|all RATE [BURST]   set the zeroing budget: RATE bytes/s, at most\n"
 	"                                 BURST bytes at once (default: max(2*RATE, 64M),\n"
 	"                                 0 with RATE 0);\n"
@@ -60,23 +76,30 @@ static const char usage_text[] =
 	"  watch [--count N] [--timeout SECONDS]\n"
 	"                                 print events (one line each) as they come; stop\n"
 	"                                 after N events or when SECONDS have passed\n"
+	"While prezerod runs it sets the budgets: budget, enable and disable are\n"
+	"refused then, unless --force.\n"
 	"\n"
 	"Options:\n"
-	"  --json        print one JSON document (watch: one JSON object per line)\n"
-	"  -h, --help    show this help and exit\n"
-	"  --version     show the version and exit\n"
+	"  --json          print one JSON document (watch: one JSON object per line)\n"
+	"  --socket PATH   prezerod's control socket (default: $PREZERO_SOCKET, else\n"
+	"                  " PZ_CTL_SOCKET_PATH ")\n"
+	"  --force         budget, enable, disable: even while prezerod runs\n"
+	"  -h, --help      show this help and exit\n"
+	"  --version       show the version and exit\n"
 	"\n"
 	"Sizes are bytes with an optional binary unit: 4096, 512K, 64MiB, 1.5G, 1T\n"
-	"(K = KiB = 1024 bytes). Budgets are at most 1T. NODE is a NUMA node number.\n"
-	"'all' applies to every node, in order, and stops at the first error.\n"
-	"budget, enable, disable and verify need CAP_NET_ADMIN.\n"
+	"(K = KiB = 1024 bytes). Rates and bursts are at most 1T. NODE is a NUMA node\n"
+	"number. 'all' applies to every node, in order, and stops at the first error.\n"
+	"budget, enable, disable and verify need CAP_NET_ADMIN; node and reload need\n"
+	"root or prezerod's admin group.\n"
 	"\n"
 	"Exit status:\n"
 	"  0  success\n"
-	"  1  the operation failed (the kernel's message is printed)\n"
+	"  1  the operation failed (the kernel's or prezerod's message is printed)\n"
 	"  2  usage error\n"
 	"  3  the prezero module is not loaded\n"
-	"  4  watch: timed out\n";
+	"  4  watch: timed out; or prezerod did not answer within 5 s\n"
+	"  5  prezerod is not running (config, node, reload)\n";
 
 /* ---- messages --------------------------------------------------------- */
 
@@ -207,14 +230,297 @@ static void jadd(struct json_object *o, const char *key, struct json_object *v)
 	json_object_object_add(o, key, v);
 }
 
+/* ---- prezerod --------------------------------------------------------- */
+
+static const char *socket_path(void)
+{
+	return pz_ctl_socket_path(opt_socket);
+}
+
+static int no_memory(void)
+{
+	fprintf(stderr, "%s: out of memory\n", prog);
+	return EXIT_FAIL;
+}
+
+/* Not being able to talk to prezerod (its error replies are not this). */
+static int ctl_error(const char *cmd, int err)
+{
+	const char *path = socket_path();
+
+	switch (err) {
+	case -ENOENT:
+		fprintf(stderr, "%s: %s: prezerod not running (no socket %s)\n",
+			prog, cmd, path);
+		return EXIT_NODAEMON;
+	case -ECONNREFUSED:
+		fprintf(stderr, "%s: %s: prezerod not running (nothing listens on %s)\n",
+			prog, cmd, path);
+		return EXIT_NODAEMON;
+	case -ETIMEDOUT:
+		fprintf(stderr, "%s: %s: prezerod did not answer within %d s (%s)\n",
+			prog, cmd, PZ_CTL_TIMEOUT_MS / 1000, path);
+		return EXIT_TIMEOUT;
+	case -EPROTO:
+		fprintf(stderr, "%s: %s: prezerod sent a malformed reply\n",
+			prog, cmd);
+		break;
+	case -EMSGSIZE:
+		fprintf(stderr, "%s: %s: prezerod's reply is larger than %u MiB\n",
+			prog, cmd, PZ_CTL_MAX_REPLY >> 20);
+		break;
+	case -ECONNRESET:
+	case -EPIPE:
+		fprintf(stderr, "%s: %s: prezerod closed the connection\n",
+			prog, cmd);
+		break;
+	default:
+		fprintf(stderr, "%s: %s: cannot talk to prezerod at %s: %s\n",
+			prog, cmd, path, strerror(-err));
+		break;
+	}
+	return EXIT_FAIL;
+}
+
+/*
+ * Send req (consumed, may be NULL after an allocation failure) and take
+ * the reply. Returns EXIT_OK and *reply (ok, without "ok" and "id": what
+ * --json prints), or an exit code after a message. If no_daemon is not
+ * NULL, a daemon that is not running is no error: *no_daemon is set and
+ * EXIT_OK returned with *reply NULL.
+ */
+static int daemon_call(const char *cmd, struct json_object *req,
+		       struct json_object **reply, bool *no_daemon)
+{
+	struct json_object *r;
+	struct pz_ctl *c;
+	int ret;
+
+	*reply = NULL;
+	if (!req)
+		return no_memory();
+	ret = pz_ctl_connect(socket_path(), PZ_CTL_TIMEOUT_MS, &c);
+	if (ret < 0) {
+		json_object_put(req);
+		if (no_daemon && pz_ctl_no_daemon(ret)) {
+			*no_daemon = true;
+			return EXIT_OK;
+		}
+		return ctl_error(cmd, ret);
+	}
+	ret = pz_ctl_call(c, req, &r, PZ_CTL_TIMEOUT_MS);
+	pz_ctl_close(c);
+	json_object_put(req);
+	if (ret < 0)
+		return ctl_error(cmd, ret);
+	if (!pz_ctl_reply_ok(r)) {
+		const char *msg = pz_ctl_error_message(r);
+
+		/* "prezeroctl: node: node-set: only root ... (permission-denied)" */
+		fprintf(stderr, "%s: %s: %s (%s)\n", prog, cmd,
+			*msg ? msg : "prezerod refused the request",
+			pz_ctl_error_code(r));
+		json_object_put(r);
+		return EXIT_FAIL;
+	}
+	json_object_object_del(r, "ok");
+	json_object_object_del(r, "id");
+	*reply = r;
+	return EXIT_OK;
+}
+
+/* Members of a reply; absent or of another type reads as absent. */
+static struct json_object *jget(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v = jget(o, key);
+
+	return json_object_is_type(v, json_type_string) ?
+	       json_object_get_string(v) : NULL;
+}
+
+static bool jnum(struct json_object *o, const char *key, double *out)
+{
+	struct json_object *v = jget(o, key);
+
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double))
+		return false;
+	*out = json_object_get_double(v);
+	return true;
+}
+
+static bool ju64(struct json_object *o, const char *key, uint64_t *out)
+{
+	struct json_object *v = jget(o, key);
+	double d;
+
+	if (json_object_is_type(v, json_type_int)) {
+		/* json-c clamps an unsigned above INT64_MAX to INT64_MAX here */
+		if (json_object_get_int64(v) < 0)
+			return false;
+		*out = json_object_get_uint64(v);
+		return true;
+	}
+	if (!jnum(o, key, &d) || !(d >= 0) || d >= 18446744073709551616.0)
+		return false;
+	*out = (uint64_t)d;
+	return true;
+}
+
+/* 1, 0, or -1 when absent */
+static int jbool(struct json_object *o, const char *key)
+{
+	struct json_object *v = jget(o, key);
+
+	if (!json_object_is_type(v, json_type_boolean))
+		return -1;
+	return json_object_get_boolean(v) ? 1 : 0;
+}
+
+/* "0", "512B", "1.5K", "256M", "12.3G": three significant digits, for
+ * tables; the units are those pz_parse_size() reads (K = 1024). */
+static char *format_short(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "BKMGTPE";
+	double v = (double)bytes;
+	unsigned int u = 0;
+	size_t l;
+	int prec;
+
+	if (!bytes) {
+		snprintf(buf, len, "0");
+		return buf;
+	}
+	if (bytes < 1024) {
+		snprintf(buf, len, "%lluB", (unsigned long long)bytes);
+		return buf;
+	}
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	if (v >= 1023.5 && u < 6) {	/* would print as "1024" */
+		v /= 1024;
+		u++;
+	}
+	prec = v < 9.995 ? 2 : v < 99.95 ? 1 : 0;
+	snprintf(buf, len, "%.*f", prec, v);
+	if (strchr(buf, '.')) {
+		char *p = buf + strlen(buf) - 1;
+
+		while (*p == '0')
+			*p-- = '\0';
+		if (*p == '.')
+			*p = '\0';
+	}
+	l = strlen(buf);
+	snprintf(buf + l, len - l, "%c", units[u]);
+	return buf;
+}
+
+/* "256M/s", "0" */
+static char *format_rate(uint64_t rate, char *buf, size_t len)
+{
+	size_t l;
+
+	format_short(rate, buf, len);
+	l = strlen(buf);
+	if (rate)
+		snprintf(buf + l, len - l, "/s");
+	return buf;
+}
+
+/* "256M", "1536K", "1000": exact, in the largest unit that divides it, so
+ * that pz_parse_size() reads back the same number. */
+static char *format_size_unit(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	uint64_t v = bytes;
+	int u = -1;
+
+	while (v && !(v % 1024) && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, len, "%llu%c", (unsigned long long)v, units[u]);
+	return buf;
+}
+
+/* "42s", "12m 5s", "3h 12m", "2d 4h" */
+static char *format_uptime(double secs, char *buf, size_t len)
+{
+	unsigned long long t = secs > 0 && secs < 1e15 ? (unsigned long long)secs : 0;
+	unsigned long long d = t / 86400, h = t / 3600 % 24, m = t / 60 % 60;
+
+	if (d)
+		snprintf(buf, len, "%llud %lluh", d, h);
+	else if (h)
+		snprintf(buf, len, "%lluh %llum", h, m);
+	else if (m)
+		snprintf(buf, len, "%llum %llus", m, t % 60);
+	else
+		snprintf(buf, len, "%llus", t);
+	return buf;
+}
+
 /* ---- caps ------------------------------------------------------------- */
+
+/* The caps as JSON objects: caps --json, status's "module". */
+static void caps_json(struct json_object *o, const struct pz_caps *c)
+{
+	char b1[64], b2[64];
+	const char *fs = or_unknown(pz_fault_skip_name(c->fault_skip),
+				    c->fault_skip, b1, sizeof(b1));
+	const char *rep = or_unknown(pz_reporting_name(c->reporting),
+				     c->reporting, b2, sizeof(b2));
+
+#define JHAS(attr) PZ_HAS(c, PREZERO_A_CAPS_##attr)
+	if (JHAS(RELEASE))
+		jadd(o, "release", json_object_new_string(c->release));
+	if (JHAS(MODULE_VERSION))
+		jadd(o, "module_version",
+		     json_object_new_string(c->module_version));
+	if (JHAS(REPORTING_ORDER))
+		jadd(o, "reporting_order",
+		     json_object_new_int64(c->reporting_order));
+	if (JHAS(FAULT_SKIP))
+		jadd(o, "fault_skip", json_object_new_string(fs));
+	if (JHAS(REPORTING))
+		jadd(o, "reporting", json_object_new_string(rep));
+	if (JHAS(INIT_ON_ALLOC))
+		jadd(o, "init_on_alloc",
+		     json_object_new_boolean(c->init_on_alloc));
+	if (JHAS(INIT_ON_FREE))
+		jadd(o, "init_on_free", json_object_new_boolean(c->init_on_free));
+	if (JHAS(NR_NODES))
+		jadd(o, "nr_nodes", json_object_new_int64(c->nr_nodes));
+	if (JHAS(VERIFY_MAX_SAMPLES))
+		jadd(o, "verify_max_samples",
+		     json_object_new_int64(c->verify_max_samples));
+	if (JHAS(BUDGET_MAX))
+		jadd(o, "budget_max", json_object_new_uint64(c->budget_max));
+#undef JHAS
+}
 
 static int cmd_caps(int argc, char **argv)
 {
 	struct pz_nl *nl;
 	struct pz_caps c;
 	struct pz_err e;
-	char b1[64], b2[64];
+	char b1[64], b2[64], b3[64];
 	int ret;
 
 	if (argc > 1)
@@ -227,44 +533,17 @@ static int cmd_caps(int argc, char **argv)
 	if (ret < 0)
 		return op_error("caps", NULL, &e);
 
+	if (opt_json) {
+		struct json_object *o = json_object_new_object();
+
+		caps_json(o, &c);
+		return print_json(o, JSON_PRETTY);
+	}
+
 	const char *fs = or_unknown(pz_fault_skip_name(c.fault_skip),
 				    c.fault_skip, b1, sizeof(b1));
 	const char *rep = or_unknown(pz_reporting_name(c.reporting),
 				     c.reporting, b2, sizeof(b2));
-
-	if (opt_json) {
-		struct json_object *o = json_object_new_object();
-
-#define JHAS(attr) PZ_HAS(&c, PREZERO_A_CAPS_##attr)
-		if (JHAS(RELEASE))
-			jadd(o, "release", json_object_new_string(c.release));
-		if (JHAS(MODULE_VERSION))
-			jadd(o, "module_version",
-			     json_object_new_string(c.module_version));
-		if (JHAS(REPORTING_ORDER))
-			jadd(o, "reporting_order",
-			     json_object_new_int64(c.reporting_order));
-		if (JHAS(FAULT_SKIP))
-			jadd(o, "fault_skip", json_object_new_string(fs));
-		if (JHAS(REPORTING))
-			jadd(o, "reporting", json_object_new_string(rep));
-		if (JHAS(INIT_ON_ALLOC))
-			jadd(o, "init_on_alloc",
-			     json_object_new_boolean(c.init_on_alloc));
-		if (JHAS(INIT_ON_FREE))
-			jadd(o, "init_on_free",
-			     json_object_new_boolean(c.init_on_free));
-		if (JHAS(NR_NODES))
-			jadd(o, "nr_nodes", json_object_new_int64(c.nr_nodes));
-		if (JHAS(VERIFY_MAX_SAMPLES))
-			jadd(o, "verify_max_samples",
-			     json_object_new_int64(c.verify_max_samples));
-		if (JHAS(BUDGET_MAX))
-			jadd(o, "budget_max",
-			     json_object_new_uint64(c.budget_max));
-#undef JHAS
-		return print_json(o, JSON_PRETTY);
-	}
 
 #define HAS(attr) PZ_HAS(&c, PREZERO_A_CAPS_##attr)
 	printf("kernel: %s\n", HAS(RELEASE) ? c.release : "-");
@@ -279,7 +558,7 @@ static int cmd_caps(int argc, char **argv)
 			block <<= c.reporting_order;
 			printf("reporting_order: %u (%s blocks)\n",
 			       c.reporting_order,
-			       format_exact(block, b1, sizeof(b1)));
+			       format_exact(block, b3, sizeof(b3)));
 		} else {
 			printf("reporting_order: %u\n", c.reporting_order);
 		}
@@ -301,7 +580,7 @@ static int cmd_caps(int argc, char **argv)
 		printf("verify_max_samples: -\n");
 	if (HAS(BUDGET_MAX))
 		printf("budget_max: %s (%llu bytes)\n",
-		       format_exact(c.budget_max, b1, sizeof(b1)),
+		       format_exact(c.budget_max, b3, sizeof(b3)),
 		       (unsigned long long)c.budget_max);
 	else
 		printf("budget_max: -\n");
@@ -356,19 +635,25 @@ static struct json_object *node_json(const struct pz_node *n)
 	return o;
 }
 
-static struct json_object *nodes_json(const struct pz_node *nodes, size_t n)
+static struct json_object *nodes_array(const struct pz_node *nodes, size_t n)
 {
-	struct json_object *o = json_object_new_object();
 	struct json_object *a = json_object_new_array();
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		json_object_array_add(a, node_json(&nodes[i]));
-	jadd(o, "nodes", a);
+	return a;
+}
+
+static struct json_object *nodes_json(const struct pz_node *nodes, size_t n)
+{
+	struct json_object *o = json_object_new_object();
+
+	jadd(o, "nodes", nodes_array(nodes, n));
 	return o;
 }
 
-#define NCOLS 14
+#define MAXCOLS 16
 #define CELL 40
 
 /* Display width of a UTF-8 string (one column per code point). */
@@ -388,6 +673,47 @@ static void pad(size_t n)
 		putchar(' ');
 }
 
+/* rows of ncols cells, row 0 the headings; two spaces between columns,
+ * numbers right-aligned, columns marked left[] left-aligned. */
+static void print_table(char (*cells)[CELL], size_t rows, size_t ncols,
+			const bool *left)
+{
+	size_t w[MAXCOLS] = { 0 };
+	size_t r, c;
+
+	for (r = 0; r < rows; r++)
+		for (c = 0; c < ncols && c < MAXCOLS; c++)
+			if (width(cells[r * ncols + c]) > w[c])
+				w[c] = width(cells[r * ncols + c]);
+	for (r = 0; r < rows; r++) {
+		for (c = 0; c < ncols && c < MAXCOLS; c++) {
+			const char *cell = cells[r * ncols + c];
+			size_t cw = width(cell);
+			bool last = c == ncols - 1;
+
+			if (c)
+				fputs("  ", stdout);
+			if (left[c]) {
+				fputs(cell, stdout);
+				if (!last)
+					pad(w[c] - cw);
+			} else {
+				pad(w[c] - cw);
+				fputs(cell, stdout);
+			}
+		}
+		putchar('\n');
+	}
+}
+
+static const char *ge(void)
+{
+	return utf8 ? "\u2265" : ">=";
+}
+
+#define NCOLS 14
+
+/* The module's own status: status without prezerod. */
 static void print_status_table(const struct pz_node *nodes, size_t n)
 {
 	static const char *const hdr[NCOLS] = {
@@ -398,7 +724,6 @@ static void print_status_table(const struct pz_node *nodes, size_t n)
 	/* left-aligned columns: the yes/no ones */
 	static const bool left[NCOLS] = { [1] = true, [13] = true };
 	char (*cells)[NCOLS][CELL] = calloc(n + 1, sizeof(*cells));
-	size_t w[NCOLS] = { 0 };
 	bool lower_bound = false;
 	size_t r, c;
 
@@ -444,13 +769,11 @@ static void print_status_table(const struct pz_node *nodes, size_t n)
 
 			if (!exact)
 				lower_bound = true;
-			snprintf(row[7], CELL, "%s%s",
-				 exact ? "" : (utf8 ? "\u2265" : ">="),
+			snprintf(row[7], CELL, "%s%s", exact ? "" : ge(),
 				 pz_format_size(nd->zeroed_free_bytes, tmp,
 						sizeof(tmp)));
 			if (!exact && HAS(FREE_LARGE_BYTES))
-				snprintf(row[6], CELL, "%s%s",
-					 utf8 ? "\u2265" : ">=",
+				snprintf(row[6], CELL, "%s%s", ge(),
 					 pz_format_size(nd->free_large_bytes,
 							tmp, sizeof(tmp)));
 		} else {
@@ -471,70 +794,288 @@ static void print_status_table(const struct pz_node *nodes, size_t n)
 #undef SIZE
 #undef HAS
 	}
-	for (r = 0; r <= n; r++)
-		for (c = 0; c < NCOLS; c++)
-			if (width(cells[r][c]) > w[c])
-				w[c] = width(cells[r][c]);
-	for (r = 0; r <= n; r++) {
-		for (c = 0; c < NCOLS; c++) {
-			size_t cw = width(cells[r][c]);
-			bool last = c == NCOLS - 1;
-
-			if (c)
-				fputs("  ", stdout);
-			if (left[c]) {
-				fputs(cells[r][c], stdout);
-				if (!last)
-					pad(w[c] - cw);
-			} else {
-				pad(w[c] - cw);
-				fputs(cells[r][c], stdout);
-			}
-		}
-		putchar('\n');
-	}
+	print_table(cells[0], n + 1, NCOLS, left);
 	if (lower_bound)
 		printf("%s: lower bound (the free-list walk was cut short)\n",
-		       utf8 ? "\u2265" : ">=");
+		       ge());
 	free(cells);
 }
 
-static int cmd_status(int argc, char **argv)
+/*
+ * prezerod's status, above the table:
+ *   prezerod 0.1.0: running, up 3h 12m (config /etc/prezero/prezerod.conf)
+ *   module: prezero 0.1.0 on 6.1.0-56-amd64, reporting order 9, fault_skip: unsupported
+ *   pressure: cpu 0.3%, memory 0.0%
+ */
+static void print_daemon_header(struct json_object *st)
+{
+	struct json_object *d = jget(st, "daemon");
+	struct json_object *m = jget(st, "module");
+	struct json_object *p = jget(st, "pressure");
+	const char *state = jstr(d, "state");
+	const char *s;
+	char buf[64];
+	double v, v2;
+
+	s = jstr(d, "version");
+	printf("prezerod %s: %s", s ? s : "?", state ? state : "?");
+	s = jstr(d, "reason");
+	if (state && strcmp(state, "running") && s && *s)
+		printf(": %s", s);
+	if (jnum(d, "uptime_s", &v))
+		printf(", up %s", format_uptime(v, buf, sizeof(buf)));
+	s = jstr(d, "config");
+	if (s)
+		printf(" (%s%s)", *s ? "config " : "built-in defaults", s);
+	putchar('\n');
+
+	if (jbool(m, "loaded") != 1) {
+		s = jstr(m, "reason");
+		/* The reason adds something only when it is not just that. */
+		if (s && *s && strcmp(s, "module not loaded"))
+			printf("module: not loaded (%s)\n", s);
+		else
+			printf("module: not loaded\n");
+	} else {
+		s = jstr(m, "module_version");
+		printf("module: prezero %s", s ? s : "?");
+		s = jstr(m, "release");
+		printf(" on %s", s ? s : "?");
+		s = jstr(m, "reporting");
+		if (s && strcmp(s, "registered"))
+			printf(", reporting %s", s);
+		else if (jnum(m, "reporting_order", &v))
+			printf(", reporting order %.0f", v);
+		s = jstr(m, "fault_skip");
+		printf(", fault_skip: %s", s ? s : "-");
+		if (jbool(m, "init_on_alloc") == 1)
+			printf(", init_on_alloc on");
+		putchar('\n');
+	}
+
+	if (jbool(p, "valid") != 1) {
+		printf("pressure: unknown (no PSI)\n");
+	} else {
+		printf("pressure: ");
+		if (jnum(p, "cpu_some_avg10", &v))
+			printf("cpu %.1f%%", v);
+		else
+			printf("cpu -");
+		if (jnum(p, "memory_some_avg10", &v))
+			printf(", memory %.1f%%", v);
+		else
+			printf(", memory -");
+		if (jnum(p, "memory_full_avg10", &v2) && v2 > 0)
+			printf(" (full %.1f%%)", v2);
+		if (jnum(p, "memory_hold_s", &v) && v > 0)
+			printf(", no budget for %.0f s after a memory stall",
+			       ceil(v));
+		putchar('\n');
+	}
+}
+
+#define DCOLS 10
+
+/* prezerod's nodes: one row each, then what each is doing. */
+static void print_daemon_nodes(struct json_object *nodes)
+{
+	static const char *const hdr[DCOLS] = {
+		"NODE", "CPUS", "STATE", "IDLE", "FREE", "ZEROED", "RATE",
+		"BUDGET", "CAP", "POOL",
+	};
+	static const bool left[DCOLS] = { [1] = true, [2] = true, [9] = true };
+	size_t n = json_object_is_type(nodes, json_type_array) ?
+		   json_object_array_length(nodes) : 0;
+	char (*cells)[DCOLS][CELL] = calloc(n + 1, sizeof(*cells));
+	bool lower_bound = false, overridden = false;
+	size_t r, c;
+
+	if (!cells) {
+		perror(prog);
+		return;
+	}
+	for (c = 0; c < DCOLS; c++)
+		snprintf(cells[0][c], CELL, "%s", hdr[c]);
+	for (r = 0; r < n; r++) {
+		struct json_object *nd = json_object_array_get_idx(nodes, r);
+		struct json_object *mod = jget(nd, "module");
+		struct json_object *ovr = jget(nd, "override");
+		char (*row)[CELL] = cells[r + 1];
+		char tmp[32];
+		const char *s;
+		uint64_t u;
+		double v;
+
+		if (ju64(nd, "id", &u))
+			snprintf(row[0], CELL, "%llu", (unsigned long long)u);
+		else
+			snprintf(row[0], CELL, "-");
+		s = jstr(nd, "cpus");
+		snprintf(row[1], CELL, "%s", s && *s ? s : "-");
+		s = jstr(nd, "state");
+		snprintf(row[2], CELL, "%s", s ? s : "-");
+		if (jnum(nd, "idle_pct", &v))
+			snprintf(row[3], CELL, "%.0f%%", v);
+		else
+			snprintf(row[3], CELL, "-");
+		snprintf(row[4], CELL, "%s", ju64(nd, "free_bytes", &u) ?
+			 format_short(u, tmp, sizeof(tmp)) : "-");
+		if (ju64(mod, "zeroed_free_bytes", &u)) {
+			bool exact = jbool(mod, "zeroed_free_exact") != 0;
+
+			if (!exact)
+				lower_bound = true;
+			snprintf(row[5], CELL, "%s%s", exact ? "" : ge(),
+				 format_short(u, tmp, sizeof(tmp)));
+		} else {
+			snprintf(row[5], CELL, "-");
+		}
+		if (jnum(nd, "zero_rate", &v) && v >= 0 && v < 1e19)
+			format_rate((uint64_t)llround(v), row[6], CELL);
+		else
+			snprintf(row[6], CELL, "-");
+		if (ju64(nd, "budget_rate", &u) && u)
+			format_rate(u, row[7], CELL);
+		else
+			snprintf(row[7], CELL, "-");
+		if (ju64(nd, "cap_rate", &u))
+			format_rate(u, tmp, sizeof(tmp));
+		else
+			snprintf(tmp, sizeof(tmp), "-");
+		if (json_object_is_type(ovr, json_type_object) &&
+		    json_object_object_length(ovr)) {
+			overridden = true;
+			snprintf(row[8], CELL, "%s*", tmp);
+		} else {
+			snprintf(row[8], CELL, "%s", tmp);
+		}
+		/* reserved for the warm pool */
+		snprintf(row[9], CELL, "-");
+	}
+	print_table(cells[0], n + 1, DCOLS, left);
+	free(cells);
+	if (lower_bound)
+		printf("%s: lower bound (the free-list walk was cut short)\n",
+		       ge());
+	if (overridden)
+		printf("*: runtime override ('prezeroctl config show')\n");
+	for (r = 0; r < n; r++) {
+		struct json_object *nd = json_object_array_get_idx(nodes, r);
+		const char *reason = jstr(nd, "reason");
+		uint64_t id;
+
+		if (reason && *reason && ju64(nd, "id", &id))
+			printf("node %llu: %s\n", (unsigned long long)id,
+			       reason);
+	}
+}
+
+/* Without prezerod: the module's own view. */
+static int module_status(bool one_node, uint32_t id)
 {
 	struct pz_node *nodes = NULL, one;
+	struct pz_caps caps;
 	struct pz_nl *nl;
 	struct pz_err e;
-	uint32_t id = 0;
 	size_t n = 0;
 	int ret;
 
-	if (argc > 2)
-		return usage_error("status", "unexpected argument '%s'", argv[2]);
-	if (argc == 2 && !parse_node(argv[1], &id))
-		return usage_error("status", "invalid node '%s'", argv[1]);
 	ret = open_nl(&nl, "status");
 	if (ret)
 		return ret;
-	if (argc == 2) {
+	if (one_node) {
 		ret = pz_nl_get_node(nl, id, &one, &e);
 		nodes = &one;
 		n = 1;
 	} else {
 		ret = pz_nl_dump_nodes_array(nl, &nodes, &n, &e);
 	}
+	if (ret >= 0 && opt_json)
+		ret = pz_nl_get_caps(nl, &caps, &e);
 	pz_nl_close(nl);
-	if (ret < 0)
+	if (ret < 0) {
+		if (nodes != &one)
+			free(nodes);
 		return op_error("status", NULL, &e);
-	if (opt_json)
-		print_json(nodes_json(nodes, n), JSON_PRETTY);
-	else
+	}
+	if (opt_json) {
+		/*
+		 * prezerod's shape as far as the module alone fills it, but
+		 * no "daemon" member (scripts test for it) and the nodes are
+		 * the module's node objects, as before prezerod.
+		 */
+		struct json_object *o = json_object_new_object();
+		struct json_object *m = json_object_new_object();
+
+		jadd(m, "loaded", json_object_new_boolean(1));
+		caps_json(m, &caps);
+		jadd(o, "module", m);
+		jadd(o, "nodes", nodes_array(nodes, n));
+		print_json(o, JSON_PRETTY);
+	} else {
+		printf("prezerod: not running\n");
 		print_status_table(nodes, n);
+	}
 	if (nodes != &one)
 		free(nodes);
 	return EXIT_OK;
 }
 
+static int cmd_status(int argc, char **argv)
+{
+	struct json_object *req, *reply;
+	bool no_daemon = false;
+	uint32_t id = 0;
+	int ret;
+
+	if (argc > 2)
+		return usage_error("status", "unexpected argument '%s'", argv[2]);
+	if (argc == 2 && !parse_node(argv[1], &id))
+		return usage_error("status", "invalid node '%s'", argv[1]);
+	req = pz_ctl_request("status");
+	if (req && argc == 2)
+		jadd(req, "node", json_object_new_int64(id));
+	ret = daemon_call("status", req, &reply, &no_daemon);
+	if (ret)
+		return ret;
+	if (no_daemon)
+		return module_status(argc == 2, id);
+	if (opt_json)
+		return print_json(reply, JSON_PRETTY);
+	print_daemon_header(reply);
+	putchar('\n');
+	print_daemon_nodes(jget(reply, "nodes"));
+	json_object_put(reply);
+	return EXIT_OK;
+}
+
 /* ---- budget, enable, disable ------------------------------------------ */
+
+/*
+ * prezerod sets every node's budget at each change of state, so a budget
+ * set by hand would not last: refuse while it runs, unless --force.
+ */
+static int check_no_daemon(const char *cmd)
+{
+	struct pz_ctl *c;
+	int ret;
+
+	if (opt_force)
+		return EXIT_OK;
+	ret = pz_ctl_connect(socket_path(), PZ_CTL_TIMEOUT_MS, &c);
+	if (pz_ctl_no_daemon(ret))
+		return EXIT_OK;
+	pz_ctl_close(c);
+	if (ret == 0 || ret == -ETIMEDOUT) {
+		/* a full accept queue is a daemon too */
+		fprintf(stderr, "%s: %s: prezerod is running and manages budgets; use 'prezeroctl node N %s' (or stop prezerod)\n",
+			prog, cmd, strcmp(cmd, "budget") ? cmd : "cap RATE");
+		return EXIT_FAIL;
+	}
+	fprintf(stderr, "%s: %s: cannot tell whether prezerod is running (%s: %s); --force goes ahead anyway\n",
+		prog, cmd, socket_path(), strerror(-ret));
+	return EXIT_FAIL;
+}
 
 static void print_set_result(const struct pz_node *n)
 {
@@ -567,6 +1108,9 @@ static int set_nodes(const char *cmd, const char *node_arg,
 	if (!all && !parse_node(node_arg, &set->id))
 		return usage_error(cmd, "invalid node '%s' (a number or 'all')",
 				   node_arg);
+	ret = check_no_daemon(cmd);
+	if (ret)
+		return ret;
 	ret = open_nl(&nl, cmd);
 	if (ret)
 		return ret;
@@ -615,20 +1159,20 @@ static int set_nodes(const char *cmd, const char *node_arg,
 	return ret;
 }
 
-static int parse_budget_size(const char *what, const char *arg, uint64_t *v)
+static int parse_budget_size(const char *cmd, const char *what,
+			     const char *arg, uint64_t *v)
 {
 	const char *why;
 	char max[32];
 	int r = pz_parse_size(arg, PREZERO_BUDGET_MAX, v, &why);
 
 	if (r == -ERANGE)
-		return usage_error("budget", "%s '%s' is too large (at most %s)",
+		return usage_error(cmd, "%s '%s' is too large (at most %s)",
 				   what, arg,
 				   format_exact(PREZERO_BUDGET_MAX, max,
 						sizeof(max)));
 	if (r < 0)
-		return usage_error("budget", "invalid %s '%s': %s", what, arg,
-				   why);
+		return usage_error(cmd, "invalid %s '%s': %s", what, arg, why);
 	return EXIT_OK;
 }
 
@@ -641,11 +1185,12 @@ static int cmd_budget(int argc, char **argv)
 		return usage_error("budget", "usage: budget NODE|all RATE [BURST]");
 	if (argc > 4)
 		return usage_error("budget", "unexpected argument '%s'", argv[4]);
-	ret = parse_budget_size("rate", argv[2], &set.budget_rate);
+	ret = parse_budget_size("budget", "rate", argv[2], &set.budget_rate);
 	if (ret)
 		return ret;
 	if (argc == 4) {
-		ret = parse_budget_size("burst", argv[3], &set.budget_burst);
+		ret = parse_budget_size("budget", "burst", argv[3],
+					&set.budget_burst);
 		if (ret)
 			return ret;
 	} else if (set.budget_rate == 0) {
@@ -675,6 +1220,254 @@ static int cmd_enable(int argc, char **argv, bool enable)
 	if (argc > 2)
 		return usage_error(cmd, "unexpected argument '%s'", argv[2]);
 	return set_nodes(cmd, argv[1], &set);
+}
+
+/* ---- config show ------------------------------------------------------ */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && !strcmp(s + ls - lx, suffix);
+}
+
+/* Keys whose integers are byte counts (or bytes/s), shown as "256M". */
+static bool size_key(const char *key)
+{
+	return !strcmp(key, "rate") || !strcmp(key, "burst") ||
+	       ends_with(key, "_rate") || ends_with(key, "_burst") ||
+	       ends_with(key, "_bytes");
+}
+
+/* A value as prezerod.conf(5) writes it. */
+static void print_conf_value(const char *key, struct json_object *v)
+{
+	char buf[32];
+
+	switch (json_object_get_type(v)) {
+	case json_type_boolean:
+		fputs(json_object_get_boolean(v) ? "true" : "false", stdout);
+		break;
+	case json_type_int:
+		if (size_key(key) && json_object_get_int64(v) >= 0)
+			fputs(format_size_unit(json_object_get_uint64(v), buf,
+					       sizeof(buf)), stdout);
+		else
+			fputs(json_object_get_string(v), stdout);
+		break;
+	case json_type_double:
+		printf("%.15g", json_object_get_double(v));
+		break;
+	case json_type_string:
+		fputs(json_object_get_string(v), stdout);
+		break;
+	case json_type_null:
+		break;
+	default:
+		fputs(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+		      stdout);
+		break;
+	}
+}
+
+/* "enabled = false, rate = 128M" (all members but skip); the count. */
+static int print_assignments(struct json_object *o, const char *skip)
+{
+	int n = 0;
+
+	if (!json_object_is_type(o, json_type_object))
+		return 0;
+	json_object_object_foreach(o, key, v) {
+		if (skip && !strcmp(key, skip))
+			continue;
+		printf("%s%s = ", n++ ? ", " : "", key);
+		print_conf_value(key, v);
+	}
+	return n;
+}
+
+/* The config as an INI file prezerod could read, then the overrides. */
+static void print_config(struct json_object *reply)
+{
+	struct json_object *conf = jget(reply, "config");
+	struct json_object *ovr = jget(reply, "overrides");
+	const char *path = jstr(reply, "path");
+	size_t i, n;
+
+	if (path && *path)
+		printf("# %s, as prezerod uses it (defaults included)\n", path);
+	else
+		printf("# prezerod's built-in defaults (it read no file)\n");
+	if (json_object_is_type(conf, json_type_object)) {
+		json_object_object_foreach(conf, section, keys) {
+			printf("\n[%s]\n", section);
+			if (!json_object_is_type(keys, json_type_object))
+				continue;
+			json_object_object_foreach(keys, key, v) {
+				printf("%s = ", key);
+				print_conf_value(key, v);
+				putchar('\n');
+			}
+		}
+	}
+	n = json_object_is_type(ovr, json_type_array) ?
+	    json_object_array_length(ovr) : 0;
+	if (!n) {
+		printf("\n# no runtime overrides\n");
+		return;
+	}
+	printf("\n# runtime overrides (prezeroctl node; kept across reload, lost on restart):\n");
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(ovr, i);
+		uint64_t id;
+
+		if (ju64(o, "node", &id))
+			printf("#   node %llu: ", (unsigned long long)id);
+		else
+			printf("#   node ?: ");
+		if (!print_assignments(o, "node"))
+			printf("-");
+		putchar('\n');
+	}
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	struct json_object *reply;
+	int ret;
+
+	if (argc < 2)
+		return usage_error("config", "usage: config show");
+	if (strcmp(argv[1], "show"))
+		return usage_error("config", "unknown subcommand '%s' (show)",
+				   argv[1]);
+	if (argc > 2)
+		return usage_error("config", "unexpected argument '%s'", argv[2]);
+	ret = daemon_call("config", pz_ctl_request("config-show"), &reply,
+			  NULL);
+	if (ret)
+		return ret;
+	if (opt_json)
+		return print_json(reply, JSON_PRETTY);
+	print_config(reply);
+	json_object_put(reply);
+	return EXIT_OK;
+}
+
+/* ---- node ------------------------------------------------------------- */
+
+/* "node 1: cap 128M/s, burst 256M; override: rate = 128M" */
+static void print_node_set(struct json_object *nd)
+{
+	char b1[32], b2[32];
+	uint64_t u;
+
+	if (ju64(nd, "id", &u))
+		printf("node %llu: ", (unsigned long long)u);
+	else
+		printf("node ?: ");
+	printf("cap %s", ju64(nd, "cap_rate", &u) ?
+	       format_rate(u, b1, sizeof(b1)) : "-");
+	printf(", burst %s; override: ", ju64(nd, "cap_burst", &u) ?
+	       format_short(u, b2, sizeof(b2)) : "-");
+	if (!print_assignments(jget(nd, "override"), NULL))
+		printf("none");
+	putchar('\n');
+}
+
+static int cmd_node(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: node NODE|all enable|disable|reset|cap RATE [BURST]";
+	struct json_object *req, *reply, *nodes;
+	uint64_t rate = 0, burst = 0;
+	const char *act;
+	uint32_t id = 0;
+	size_t i, n;
+	bool all;
+	int ret;
+
+	if (argc < 3)
+		return usage_error("node", "%s", usage);
+	all = !strcmp(argv[1], "all");
+	if (!all && !parse_node(argv[1], &id))
+		return usage_error("node", "invalid node '%s' (a number or 'all')",
+				   argv[1]);
+	act = argv[2];
+	if (!strcmp(act, "cap")) {
+		if (argc < 4)
+			return usage_error("node", "usage: node NODE|all cap RATE [BURST]");
+		if (argc > 5)
+			return usage_error("node", "unexpected argument '%s'",
+					   argv[5]);
+		ret = parse_budget_size("node", "rate", argv[3], &rate);
+		if (!ret && argc == 5)
+			ret = parse_budget_size("node", "burst", argv[4],
+						&burst);
+		if (ret)
+			return ret;
+	} else if (!strcmp(act, "enable") || !strcmp(act, "disable") ||
+		   !strcmp(act, "reset")) {
+		if (argc > 3)
+			return usage_error("node", "unexpected argument '%s'",
+					   argv[3]);
+	} else {
+		return usage_error("node", "unknown action '%s' (enable, disable, reset or cap)",
+				   act);
+	}
+
+	req = pz_ctl_request("node-set");
+	if (req) {
+		jadd(req, "node", all ? json_object_new_string("all") :
+					json_object_new_int64(id));
+		if (!strcmp(act, "cap")) {
+			/* without BURST prezerod applies the default rule */
+			jadd(req, "rate", json_object_new_uint64(rate));
+			if (argc == 5)
+				jadd(req, "burst", json_object_new_uint64(burst));
+		} else if (!strcmp(act, "reset")) {
+			jadd(req, "reset", json_object_new_boolean(1));
+		} else {
+			jadd(req, "enabled",
+			     json_object_new_boolean(!strcmp(act, "enable")));
+		}
+	}
+	ret = daemon_call("node", req, &reply, NULL);
+	if (ret)
+		return ret;
+	if (opt_json)
+		return print_json(reply, JSON_PRETTY);
+	nodes = jget(reply, "nodes");
+	n = json_object_is_type(nodes, json_type_array) ?
+	    json_object_array_length(nodes) : 0;
+	for (i = 0; i < n; i++)
+		print_node_set(json_object_array_get_idx(nodes, i));
+	json_object_put(reply);
+	return EXIT_OK;
+}
+
+/* ---- reload ----------------------------------------------------------- */
+
+static int cmd_reload(int argc, char **argv)
+{
+	struct json_object *reply;
+	const char *path;
+	int ret;
+
+	if (argc > 1)
+		return usage_error("reload", "unexpected argument '%s'", argv[1]);
+	ret = daemon_call("reload", pz_ctl_request("reload"), &reply, NULL);
+	if (ret)
+		return ret;
+	if (opt_json)
+		return print_json(reply, JSON_PRETTY);
+	path = jstr(reply, "config");
+	if (path && *path)
+		printf("prezerod: reloaded %s\n", path);
+	else
+		printf("prezerod: reloaded (built-in defaults)\n");
+	json_object_put(reply);
+	return EXIT_OK;
 }
 
 /* ---- verify ----------------------------------------------------------- */
@@ -950,20 +1743,31 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd;
+	bool forceable;
 	int c, ret;
 
 	setlocale(LC_CTYPE, "");
 	utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			opt_json = true;
+			break;
+		case 'S':
+			if (!*optarg)
+				return usage_error(NULL, "--socket needs a path");
+			opt_socket = optarg;
+			break;
+		case 'f':
+			opt_force = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -973,6 +1777,9 @@ int main(int argc, char **argv)
 			       PREZERO_VERSION, PREZERO_FAMILY_NAME,
 			       PREZERO_FAMILY_VERSION);
 			return EXIT_OK;
+		case ':':
+			return usage_error(NULL, "option '%s' needs a value",
+					   argv[optind - 1]);
 		default:
 			return usage_error(NULL, "unknown option '%s'",
 					   argv[optind - 1]);
@@ -985,19 +1792,26 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-	/* --json is also accepted after the command ("status 0 --json");
-	 * verify and watch parse it with their options. */
+	/* --json (and --force) are also accepted after the command
+	 * ("status 0 --json"); verify and watch parse them with their
+	 * options. */
+	forceable = !strcmp(cmd, "budget") || !strcmp(cmd, "enable") ||
+		    !strcmp(cmd, "disable");
 	if (strcmp(cmd, "verify") && strcmp(cmd, "watch")) {
 		int i, j;
 
 		for (i = j = 1; i < argc; i++) {
 			if (!strcmp(argv[i], "--json"))
 				opt_json = true;
+			else if (!strcmp(argv[i], "--force"))
+				opt_force = true;
 			else
 				argv[j++] = argv[i];
 		}
 		argc = j;
 	}
+	if (opt_force && !forceable)
+		return usage_error(cmd, "--force applies only to budget, enable and disable");
 
 	if (!strcmp(cmd, "caps"))
 		ret = cmd_caps(argc, argv);
@@ -1013,6 +1827,12 @@ int main(int argc, char **argv)
 		ret = cmd_verify(argc, argv);
 	else if (!strcmp(cmd, "watch"))
 		ret = cmd_watch(argc, argv);
+	else if (!strcmp(cmd, "config"))
+		ret = cmd_config(argc, argv);
+	else if (!strcmp(cmd, "node"))
+		ret = cmd_node(argc, argv);
+	else if (!strcmp(cmd, "reload"))
+		ret = cmd_reload(argc, argv);
 	else if (!strcmp(cmd, "help")) {
 		fputs(usage_text, stdout);
 		ret = EXIT_OK;

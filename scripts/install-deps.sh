@@ -9,6 +9,10 @@ pkgs=(
 	# out-of-tree module builds (Debian kernels: gcc-12; 6.12 BTF: pahole)
 	gcc-12 make pahole
 	libjson-c-dev check valgrind
+	# prezerod: sd-event, NUMA topology, its config file parser
+	libsystemd-dev libnuma-dev libinih-dev
+	# tests/daemon: systemd-socket-activate, systemd-analyze, strace
+	systemd strace
 	# proto/ynl-gen.py
 	python3 python3-yaml
 	# the VM bench: kernels are fetched with apt into a cache, not installed
