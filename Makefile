@@ -4,7 +4,7 @@ BUILD   ?= build
 KERNELS ?= 6.1 6.12
 export BUILD KERNELS
 
-.PHONY: all proto check check-proto check-unit check-kmod checkpatch bench demo clean
+.PHONY: all proto check check-proto check-unit check-kmod check-daemon checkpatch bench demo clean
 
 all:
 	cmake -S . -B $(BUILD) -DPREZERO_WERROR=ON >/dev/null
@@ -26,6 +26,10 @@ check-unit:
 
 check-kmod:
 	tests/run-suite.sh kmod
+
+# prezerod: unit tests, host tests of the real daemon, VM scenarios.
+check-daemon:
+	tests/run-suite.sh daemon
 
 checkpatch:
 	scripts/checkpatch.sh

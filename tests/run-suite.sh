@@ -6,7 +6,10 @@
 #   unit   userspace build with -Werror, Check unit tests (plain and under
 #          valgrind, registered in CTest), then again with ASan/UBSan
 #   kmod   checkpatch, then the VM bench on every kernel line: W=1 module
-#          build and the t-*.sh scenarios (tests/vm/guest/)
+#          build and the module's scenarios (tests/vm/guest/t-NN-*.sh)
+#   daemon prezerod: its unit tests (unless the unit area runs too), the host
+#          tests of the real daemon (tests/daemon/) and, on every kernel
+#          line, the daemon's VM scenarios (tests/vm/guest/t-1NN-*.sh)
 # Every area adds its tests to one count; the last line is
 # "N passed, M failed" and the exit status is non-zero on any failure.
 set -uo pipefail
@@ -15,7 +18,7 @@ cd "$top" || exit 1
 build=${BUILD:-build}
 kernels=${KERNELS:-6.1 6.12}
 areas=("$@")
-[ ${#areas[@]} -gt 0 ] || areas=(proto unit kmod)
+[ ${#areas[@]} -gt 0 ] || areas=(proto unit kmod daemon)
 
 passed=0 failed=0
 log=$build/suite
@@ -76,28 +79,47 @@ area_unit() {
 	ctest_counts "$build-asan" unit
 }
 
-area_kmod() {
-	scripts/checkpatch.sh >"$log/checkpatch.tap" 2>&1
-	cat "$log/checkpatch.tap"
-	count_tap "$log/checkpatch.tap"
-	# The VM bench needs the userspace programs that run in the guest.
-	ensure_build
-	tests/vm/run.sh --kernels "$kernels" --build-dir "$build" \
-		--keep-logs "$build/vm-logs" 2>&1 | tee "$log/vm.log"
+# summary NAME LOG: add a runner's last line "N passed, M failed" to the totals
+summary() {
 	local sum
-	sum=$(tail -n 1 "$log/vm.log")
+	sum=$(tail -n 1 "$2")
 	if [[ $sum =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
 		passed=$((passed + BASH_REMATCH[1])) failed=$((failed + BASH_REMATCH[2]))
 	else
-		echo "not ok vm bench: no summary line"
+		echo "not ok $1: no summary line"
 		failed=$((failed + 1))
 	fi
 }
 
+# vm NAME SCENARIOS: the VM bench on every kernel line
+vm() {
+	# The VM bench needs the userspace programs that run in the guest.
+	ensure_build
+	tests/vm/run.sh --kernels "$kernels" --build-dir "$build" \
+		--scenarios "$2" --keep-logs "$build/vm-logs" 2>&1 | tee "$log/$1.log"
+	summary "$1" "$log/$1.log"
+}
+
+area_kmod() {
+	scripts/checkpatch.sh >"$log/checkpatch.tap" 2>&1
+	cat "$log/checkpatch.tap"
+	count_tap "$log/checkpatch.tap"
+	vm vm-kmod 't-[0-9][0-9]-*'
+}
+
+area_daemon() {
+	ensure_build
+	# With the unit area they ran there already.
+	[[ " ${areas[*]} " == *" unit "* ]] || ctest_counts "$build" daemon
+	tests/daemon/run.sh --build-dir "$build" 2>&1 | tee "$log/daemon.log"
+	summary "host daemon tests" "$log/daemon.log"
+	vm vm-daemon 't-1[0-9][0-9]-*'
+}
+
 for a in "${areas[@]}"; do
 	case $a in
-	proto | unit | kmod) echo "# $a"; "area_$a" ;;
-	*) echo "run-suite: unknown area '$a' (proto, unit, kmod)" >&2; exit 2 ;;
+	proto | unit | kmod | daemon) echo "# $a"; "area_$a" ;;
+	*) echo "run-suite: unknown area '$a' (proto, unit, kmod, daemon)" >&2; exit 2 ;;
 	esac
 done
 echo "$passed passed, $failed failed"
