@@ -59,7 +59,7 @@ static void sample_cpus(struct pzd_daemon *d)
 		uint64_t all_zero_ns = 0;
 
 		for (size_t i = 0; i < d->nnode; i++)
-			all_zero_ns += d->node[i].zero_ns_delta;
+			all_zero_ns += d->node[i].credit_ns;
 		for (size_t i = 0; i < d->nnode; i++) {
 			struct pzd_node *n = &d->node[i];
 			const struct pzd_topo_node *tn = n->topo;
@@ -69,14 +69,14 @@ static void sample_cpus(struct pzd_daemon *d)
 			 * The node's worker zeroes on the node's CPUs: that
 			 * time is ours and counts as idle, or granting a
 			 * budget would make the node look busy and take the
-			 * budget back. Memory-only nodes follow the whole
-			 * machine.
+			 * budget back (credit_ns). Memory-only nodes follow
+			 * the whole machine.
 			 */
 			if (tn->ncpu)
 				idle = pzd_idle_pct_credit(d->cpu_prev,
 							   d->cpu_cur, tn->cpu,
 							   tn->ncpu,
-							   n->zero_ns_delta,
+							   n->credit_ns,
 							   d->clk_tck);
 			else
 				idle = pzd_idle_pct_credit(d->cpu_prev,
@@ -209,6 +209,49 @@ static void sample_module(struct pzd_daemon *d, uint64_t now)
 		update_rate(&d->node[i], now);
 }
 
+/*
+ * The CPU time of each node's worker thread ("prezero/N") since the last
+ * round: what the idle share credits back. It counts everything the worker
+ * does, and also a batch still being zeroed; the module's zero_ns grows only
+ * when a batch ends (a batch can outlast a round), so it is the fallback
+ * when the thread cannot be found.
+ */
+static void sample_workers(struct pzd_daemon *d)
+{
+	pid_t pid[PZD_MAX_NODES];
+
+	if (d->workers_stale && pzd_module_loaded(d->mod)) {
+		d->workers_stale = false;
+		if (pzd_find_kthreads("prezero/", pid, PZD_MAX_NODES) < 0)
+			memset(pid, 0, sizeof(pid));
+		for (size_t i = 0; i < d->nnode; i++) {
+			struct pzd_node *n = &d->node[i];
+
+			n->worker_pid = n->id < PZD_MAX_NODES ? pid[n->id] : 0;
+			n->worker_have_prev = false;
+		}
+	}
+	for (size_t i = 0; i < d->nnode; i++) {
+		struct pzd_node *n = &d->node[i];
+		uint64_t ticks;
+
+		n->credit_ns = n->zero_ns_delta;
+		if (!n->have_mod || !n->worker_pid)
+			continue;
+		if (pzd_read_task_cpu(n->worker_pid, &ticks) < 0) {
+			/* Gone (module reloaded): look again next round. */
+			n->worker_pid = 0;
+			d->workers_stale = true;
+			continue;
+		}
+		if (n->worker_have_prev && ticks >= n->worker_ticks && d->clk_tck > 0)
+			n->credit_ns = (ticks - n->worker_ticks) * 1000000000ULL /
+				       (uint64_t)d->clk_tck;
+		n->worker_ticks = ticks;
+		n->worker_have_prev = true;
+	}
+}
+
 /* ---- deciding and granting -------------------------------------------- */
 
 static void send_budget(struct pzd_daemon *d, struct pzd_node *n)
@@ -273,6 +316,7 @@ void pzd_engine_round(struct pzd_daemon *d)
 		return;
 	/* The module first: its zeroing time corrects the idle share. */
 	sample_module(d, now);
+	sample_workers(d);
 	sample_cpus(d);
 	sample_psi(d);
 	sample_memory(d);
@@ -387,6 +431,7 @@ void pzd_engine_module_change(struct pzd_module *m,
 	(void)m;
 	switch (change) {
 	case PZD_MODULE_LOADED:
+		d->workers_stale = true;
 		/* A fresh module has the load-time budgets: resend ours. */
 		for (size_t i = 0; i < d->nnode; i++)
 			d->node[i].sent = false;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <systemd/sd-event.h>
 
@@ -42,6 +43,10 @@ struct pzd_node {
 	bool had_mod;			/* ...and was last round's */
 	struct pz_node mod;
 	uint64_t zero_ns_delta;		/* module's zeroing time this round */
+	pid_t worker_pid;		/* the node's "prezero/N" thread, 0: unknown */
+	bool worker_have_prev;
+	uint64_t worker_ticks;		/* its utime + stime at the last round */
+	uint64_t credit_ns;		/* busy time counted as idle this round */
 	struct { uint64_t ms, bytes; } hist[PZD_RATE_SLOTS];
 	unsigned int hist_len, hist_head;
 	double zero_rate;		/* bytes/s */
@@ -67,6 +72,7 @@ struct pzd_daemon {
 	unsigned int *all_cpu;		/* 0..ncpu-1, for memory-only nodes */
 	size_t ncpu;			/* entries of the three arrays */
 	bool have_cpu_prev;
+	bool workers_stale;		/* find the worker threads again */
 	long clk_tck;			/* /proc/stat's unit, ticks per second */
 	struct pzd_sys_sample sys;
 	bool psi_warned;

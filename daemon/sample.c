@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-3-Clause
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -366,4 +367,74 @@ int pzd_psi_trigger_open(const char *path, unsigned int stall_us,
 		return err;
 	}
 	return fd;
+}
+
+int pzd_parse_task_stat(const char *text, uint64_t *ticks)
+{
+	unsigned long long utime, stime;
+	const char *p = strrchr(text, ')');
+
+	/* "pid (comm) state ppid ... utime stime": comm may hold anything,
+	 * so count fields from its closing parenthesis. utime is field 14,
+	 * the 12th after the parenthesis. */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &utime, &stime) != 2)
+		return -EINVAL;
+	*ticks = utime + stime;
+	return 0;
+}
+
+int pzd_read_task_cpu(pid_t pid, uint64_t *ticks)
+{
+	char path[64], *text;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	ret = read_file(path, &text);
+	if (ret < 0)
+		return ret;
+	ret = pzd_parse_task_stat(text, ticks);
+	free(text);
+	return ret;
+}
+
+int pzd_find_kthreads(const char *prefix, pid_t *pid, size_t max)
+{
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	int found = 0;
+	DIR *dir;
+
+	for (size_t i = 0; i < max; i++)
+		pid[i] = 0;
+	dir = opendir("/proc");
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		char path[300], comm[64], *end;
+		unsigned long n;
+		long p;
+		FILE *f;
+
+		p = strtol(de->d_name, &end, 10);
+		if (*end || p <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;	/* gone meanwhile */
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		comm[strcspn(comm, "\n")] = 0;
+		if (strncmp(comm, prefix, plen) || !isdigit((unsigned char)comm[plen]))
+			continue;
+		n = strtoul(comm + plen, &end, 10);
+		if (*end || n >= max)
+			continue;
+		pid[n] = (pid_t)p;
+		found++;
+	}
+	closedir(dir);
+	return found;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Cumulative jiffies of one CPU; idle includes iowait. */
 struct pzd_cpu_times {
@@ -53,6 +54,20 @@ double pzd_idle_pct_credit(const struct pzd_cpu_times *prev,
 			   const struct pzd_cpu_times *cur,
 			   const unsigned int *cpu, size_t ncpu,
 			   uint64_t credit_ns, long ticks_per_s);
+
+/*
+ * CPU time of one task, utime + stime in ticks (sysconf(_SC_CLK_TCK)), from
+ * /proc/PID/stat text; -EINVAL if malformed. The reader: -errno (-ENOENT:
+ * the task is gone).
+ */
+int pzd_parse_task_stat(const char *text, uint64_t *ticks);
+int pzd_read_task_cpu(pid_t pid, uint64_t *ticks);
+
+/*
+ * Kernel threads named PREFIX<N> ("prezero/0"): pid[N] = their pid for
+ * N < max, 0 where none. Returns how many were found, or -errno.
+ */
+int pzd_find_kthreads(const char *prefix, pid_t *pid, size_t max);
 
 /* One PSI file: "some avg10=.. avg60=.. avg300=.. total=.." and "full ..."
  * (full is absent in /proc/pressure/cpu before 5.13). */

@@ -162,11 +162,21 @@ static struct json_object *node_json(struct pzd_daemon *d,
 	return o;
 }
 
+/* The node, or every node (PZD_NODE_ALL), as an array. */
+static struct json_object *nodes_json(struct pzd_daemon *d, int node)
+{
+	struct json_object *nodes = json_object_new_array();
+
+	for (size_t i = 0; i < d->nnode; i++)
+		if (node == PZD_NODE_ALL || d->node[i].id == (unsigned int)node)
+			json_object_array_add(nodes, node_json(d, &d->node[i]));
+	return nodes;
+}
+
 static int op_status(void *ud, int node, struct json_object *reply,
 		     struct pzd_proto_err *err)
 {
 	struct pzd_daemon *d = ud;
-	struct json_object *nodes;
 
 	if (node != PZD_NODE_ALL && !pzd_engine_node(d, (unsigned int)node)) {
 		pzd_proto_seterr(err, "no-such-node", "node %d does not exist",
@@ -176,11 +186,7 @@ static int op_status(void *ud, int node, struct json_object *reply,
 	jadd(reply, "daemon", daemon_json(d));
 	jadd(reply, "module", module_json(d));
 	jadd(reply, "pressure", pressure_json(d));
-	nodes = json_object_new_array();
-	for (size_t i = 0; i < d->nnode; i++)
-		if (node == PZD_NODE_ALL || d->node[i].id == (unsigned int)node)
-			json_object_array_add(nodes, node_json(d, &d->node[i]));
-	jadd(reply, "nodes", nodes);
+	jadd(reply, "nodes", nodes_json(d, node));
 	return 0;
 }
 
@@ -234,7 +240,6 @@ static int op_node_set(void *ud, int node, const struct pzd_node_set_req *req,
 		       struct json_object *reply, struct pzd_proto_err *err)
 {
 	struct pzd_daemon *d = ud;
-	struct json_object *nodes;
 
 	if (node != PZD_NODE_ALL && !pzd_engine_node(d, (unsigned int)node)) {
 		pzd_proto_seterr(err, "no-such-node", "node %d does not exist",
@@ -249,11 +254,7 @@ static int op_node_set(void *ud, int node, const struct pzd_node_set_req *req,
 		}
 	/* Decide now, so the reply and the module reflect the change. */
 	pzd_engine_round(d);
-	nodes = json_object_new_array();
-	for (size_t i = 0; i < d->nnode; i++)
-		if (node == PZD_NODE_ALL || d->node[i].id == (unsigned int)node)
-			json_object_array_add(nodes, node_json(d, &d->node[i]));
-	jadd(reply, "nodes", nodes);
+	jadd(reply, "nodes", nodes_json(d, node));
 	return 0;
 }
 

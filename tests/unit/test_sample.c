@@ -306,6 +306,45 @@ START_TEST(idle_fixtures)
 }
 END_TEST
 
+START_TEST(task_stat)
+{
+	uint64_t t = 0;
+
+	/* comm with spaces and parentheses: fields count from the last ')' */
+	ck_assert_int_eq(pzd_parse_task_stat(
+		"42 (a) b (c) S 2 0 0 0 -1 69238880 0 0 0 0 123 456 0 0 39 19 1 0 5",
+		&t), 0);
+	ck_assert_uint_eq(t, 123 + 456);
+	ck_assert_int_eq(pzd_parse_task_stat("42 (x) S 2 0 0", &t), -EINVAL);
+	ck_assert_int_eq(pzd_parse_task_stat("no parenthesis", &t), -EINVAL);
+	ck_assert_int_eq(pzd_read_task_cpu(getpid(), &t), 0);
+	/* pid_max is at most 2^22: this one cannot exist */
+	ck_assert_int_eq(pzd_read_task_cpu(1 << 23, &t), -ENOENT);
+}
+END_TEST
+
+/* The kernel's own per-CPU threads show how worker threads are found. */
+START_TEST(find_kthreads)
+{
+	pid_t pid[8];
+	char path[64], comm[64] = "";
+	FILE *f;
+	int n = pzd_find_kthreads("ksoftirqd/", pid, 8);
+
+	ck_assert_int_ge(n, 1);
+	ck_assert_int_gt(pid[0], 0);
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid[0]);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(comm, sizeof(comm), f));
+	fclose(f);
+	ck_assert_str_eq(comm, "ksoftirqd/0\n");
+	ck_assert_int_eq(pzd_find_kthreads("no-such-thread/", pid, 8), 0);
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(pid[i], 0);
+}
+END_TEST
+
 START_TEST(idle_credit)
 {
 	static const unsigned int c01[] = { 0, 1 };
@@ -683,6 +722,8 @@ static Suite *sample_suite(void)
 	tcase_add_test(tc, idle_fixtures);
 	tcase_add_test(tc, idle_edges);
 	tcase_add_test(tc, idle_credit);
+	tcase_add_test(tc, task_stat);
+	tcase_add_test(tc, find_kthreads);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("psi");
