@@ -34,13 +34,17 @@ check-daemon:
 checkpatch:
 	scripts/checkpatch.sh
 
-# Zeroing throughput against memset in the VM on every kernel line.
+# In the VM on every kernel line: zeroing throughput against memset, then
+# how much prezerod at full budget slows a co-running workload.
 bench: all
-	tests/vm/run.sh --bench --kernels "$(KERNELS)" --build-dir $(BUILD) \
-		--bench-out $(BUILD)/bench/zeroing.json
+	tests/vm/run.sh --bench --scenarios b-10-zeroing --kernels "$(KERNELS)" \
+		--build-dir $(BUILD) --bench-out $(BUILD)/bench/zeroing.json
 	/usr/bin/python3 tests/bench-report.py $(BUILD)/bench/zeroing.json
+	tests/vm/run.sh --bench --scenarios b-20-corunner --kernels "$(KERNELS)" \
+		--build-dir $(BUILD) --bench-out $(BUILD)/bench/corunner.json
+	/usr/bin/python3 tests/bench-report.py $(BUILD)/bench/corunner.json
 
-# The quick-start demo: the module at work in a disposable 6.1 VM.
+# The quick-start demo: prezerod and the module at work in a disposable 6.1 VM.
 demo: all
 	tests/vm/run.sh --kernels 6.1 --scenarios d-demo --console --build-dir $(BUILD)
 

@@ -14,6 +14,19 @@ COLUMNS = {
         ('memset_cpu_s_per_gib', 'memset CPU s/GiB', '{:.3f}'),
         ('scrub_wall_gib_per_s', 'scrub wall GiB/s', '{:.2f}'),
     ],
+    'corunner': [
+        ('kernel', 'kernel', '{}'),
+        ('cpu_slowdown_pct', 'CPU slowdown %', '{:+.1f}'),
+        ('mem_slowdown_pct', 'mem slowdown %', '{:+.1f}'),
+        ('cpu_policy_slowdown_pct', 'CPU (policy) %', '{:+.1f}'),
+        ('mem_policy_slowdown_pct', 'mem (policy) %', '{:+.1f}'),
+        ('cpu_s_base', 'CPU s base', '{:.2f}'),
+        ('cpu_s_full', 'CPU s full', '{:.2f}'),
+        ('mem_s_base', 'mem s base', '{:.2f}'),
+        ('mem_s_full', 'mem s full', '{:.2f}'),
+        ('zeroing_busy_pct', 'zeroing busy %', '{:.0f}'),
+        ('zeroed_mib_per_run', 'MiB zeroed/run', '{:.0f}'),
+    ],
 }
 
 

@@ -14,7 +14,8 @@
 #   --build-dir DIR         build tree (default: build, in the repo)
 #   --keep-logs DIR         also copy every boot's logs into DIR
 #   --bin PATH              extra program for the guest's /usr/bin (repeatable)
-#   --no-default-bins       skip BUILD/client/prezeroctl and BUILD/tests/vm-tools/*
+#   --no-default-bins       skip BUILD/client/prezeroctl, BUILD/daemon/prezerod
+#                           and BUILD/tests/vm-tools/*
 #   --scenario-timeout SECS default per-scenario timeout (300); a script's
 #                           `# pz-timeout: N` line wins
 #   --boot-timeout SECS     hard limit per boot (default: 120 + the sum of
@@ -192,6 +193,7 @@ build_module() {
 bins=()
 if ((default_bins)); then
 	[[ -x $build/client/prezeroctl ]] && bins+=(--bin "$build/client/prezeroctl")
+	[[ -x $build/daemon/prezerod ]] && bins+=(--bin "$build/daemon/prezerod")
 	[[ -d $build/tests/vm-tools ]] && bins+=(--bin-dir "$build/tests/vm-tools")
 fi
 for b in "${extra_bins[@]}"; do bins+=(--bin "$b"); done

@@ -19,15 +19,19 @@ prezeroctl status
 say "A fair sample of free 2 MiB blocks: taken at random frames, checked, freed."
 prezeroctl verify 0 --samples 32
 
-say "Grant node 0 a budget of 1 GiB/s (burst 1 GiB) and watch it scrub."
+say "Start prezerod with its default policy: it grants node 0 its budget"
+say "(256 MiB/s) once the node has been idle for 2 s, and watches it scrub."
+. /lib/prezero/tests/pz-daemon.sh
+printf '[daemon]\nsocket = %s\n' "$PZD_SOCK" >"$PZD_CONF"
+pzd_start || exit 1
 prezeroctl watch --count 1 --timeout 600 &
 watcher=$!
-prezeroctl budget 0 1G 1G
 t0=$(pz_now)
 while ! pz_mostly_scrubbed; do
 	sleep 5
-	printf '%6.1fs  zeroed %s MiB, zeroed-free %s of %s MiB large free\n' \
+	printf '%6.1fs  node 0 %s, zeroed %s MiB, zeroed-free %s of %s MiB large free\n' \
 		"$(awk -v a="$t0" -v b="$(pz_now)" 'BEGIN { print b - a }')" \
+		"$(pzd_get nodes.0.state)" \
 		"$(($(pz_field zeroed_bytes) >> 20))" \
 		"$(($(pz_field zeroed_free_bytes) >> 20))" \
 		"$(($(pz_field free_large_bytes) >> 20))"
@@ -38,6 +42,10 @@ prezeroctl status
 
 say "The same sample after scrubbing."
 prezeroctl verify 0 --samples 32
+
+say "Stop prezerod: it takes every node's budget back (rate 0, burst 0)."
+pzd_stop
+prezeroctl status
 
 say "Page faults still zero their pages on this kernel (fault_skip: unsupported):"
 say "the module scrubs free memory; it does not make faults faster."

@@ -24,13 +24,19 @@ pz_json() {
 }
 
 # pz_field KEY: a field of node 0's status
+# The module's own numbers, even while prezerod runs: with no daemon at
+# the socket, prezeroctl status reads the module.
+pz_status() {
+	prezeroctl --socket /nonexistent/prezerod.sock --json status "$@"
+}
+
 pz_field() {
-	prezeroctl --json status 0 | pz_json "$1"
+	pz_status 0 | pz_json "$1"
 }
 
 # pz_node_field NODE KEY: a field of NODE's status
 pz_node_field() {
-	prezeroctl --json status "$1" | pz_json "$2"
+	pz_status "$1" | pz_json "$2"
 }
 
 # Seconds since boot, with hundredths.
@@ -70,7 +76,7 @@ pz_wait_slowly() {
 # flag, or at least 95 % of the large free blocks marked zeroed.
 pz_mostly_scrubbed() {
 	local j zf fl
-	j=$(prezeroctl --json status 0) || return 1
+	j=$(pz_status 0) || return 1
 	[ "$(echo "$j" | pz_json scrubbed)" = 1 ] && return 0
 	[ "$(echo "$j" | pz_json scrubbed)" = true ] && return 0
 	zf=$(echo "$j" | pz_json zeroed_free_bytes)
