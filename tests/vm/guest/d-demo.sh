@@ -19,8 +19,7 @@ prezeroctl status
 say "A fair sample of free 2 MiB blocks: taken at random frames, checked, freed."
 prezeroctl verify 0 --samples 32
 
-say "Start prezerod with its default policy: it grants node 0 its budget"
-say "(256 MiB/s) once the node has been idle for 2 s, and watches it scrub."
+say "Start prezerod (default policy): node 0 gets 256 MiB/s once idle for 2 s."
 . /lib/prezero/tests/pz-daemon.sh
 printf '[daemon]\nsocket = %s\n' "$PZD_SOCK" >"$PZD_CONF"
 pzd_start || exit 1
@@ -47,6 +46,5 @@ say "Stop prezerod: it takes every node's budget back (rate 0, burst 0)."
 pzd_stop
 prezeroctl status
 
-say "Page faults still zero their pages on this kernel (fault_skip: unsupported):"
-say "the module scrubs free memory; it does not make faults faster."
+say "Page faults still zero their pages on this kernel (fault_skip: unsupported): the module scrubs free memory; it does not make faults faster."
 rmmod prezero
