@@ -22,6 +22,7 @@
 
 #include "ctl.h"
 #include "nl.h"
+#include "number.h"
 #include "size.h"
 
 #ifndef PREZERO_VERSION
@@ -182,31 +183,10 @@ static char *format_exact(uint64_t bytes, char *buf, size_t len)
 static bool parse_node(const char *s, uint32_t *id)
 {
 	unsigned long v;
-	char *end;
 
-	if (!s || !*s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > 0xffff)
+	if (pz_parse_uint(s, 0, 0xffff, &v) < 0)
 		return false;
 	*id = (uint32_t)v;
-	return true;
-}
-
-static bool parse_uint(const char *s, unsigned long min, unsigned long max,
-		       unsigned long *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
 	return true;
 }
 
@@ -1492,8 +1472,8 @@ static int cmd_verify(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (!parse_uint(optarg, 1, PREZERO_VERIFY_MAX_SAMPLES,
-					&samples))
+			if (pz_parse_uint(optarg, 1, PREZERO_VERIFY_MAX_SAMPLES,
+					  &samples) < 0)
 				return usage_error("verify", "invalid --samples '%s' (1-%d)",
 						   optarg,
 						   PREZERO_VERIFY_MAX_SAMPLES);
@@ -1668,7 +1648,7 @@ static int cmd_watch(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			if (!parse_uint(optarg, 1, ULONG_MAX, &count))
+			if (pz_parse_uint(optarg, 1, ULONG_MAX, &count) < 0)
 				return usage_error("watch", "invalid --count '%s'",
 						   optarg);
 			break;

@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "number.h"
 #include "size.h"
 
 /* A config file is a page of text; anything bigger is a wrong path. */
@@ -271,24 +272,16 @@ static const char *quote(const char *value, char *buf, size_t len)
 	return buf;
 }
 
-/* Digits only, in range: no sign, space, hex or exponent. */
+/* Digits only, in range (pz_parse_uint), into an unsigned int. */
 static int parse_uint(const char *s, unsigned int min, unsigned int max,
 		      unsigned int *out)
 {
 	unsigned long v;
-	const char *p;
-	char *end;
+	int r = pz_parse_uint(s, min, max, &v);
 
-	for (p = s; isdigit((unsigned char)*p); p++)
-		;
-	if (p == s || *p)
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -ERANGE;
-	*out = (unsigned int)v;
-	return 0;
+	if (r == 0)
+		*out = (unsigned int)v;
+	return r;
 }
 
 /* "90", "2.5": digits, optionally a dot and digits; 0..100. */

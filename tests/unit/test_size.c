@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-3-Clause
-/* Size parsing and formatting (client/size.c). */
+/* Size parsing and formatting (client/size.c), strict integers (number.c). */
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include <linux/prezero.h>
 
+#include "number.h"
 #include "size.h"
 
 #define KiB (UINT64_C(1) << 10)
@@ -159,6 +161,36 @@ START_TEST(format_signed)
 }
 END_TEST
 
+START_TEST(uint_parse)
+{
+	static const char *const not_digits[] = {
+		"", " 1", "1 ", "+1", "-1", "0x10", "1e3", "1.0", "12a",
+	};
+	unsigned long v = 77;
+
+	ck_assert_int_eq(pz_parse_uint("0", 0, 10, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(pz_parse_uint("007", 0, 10, &v), 0);
+	ck_assert_uint_eq(v, 7);
+	ck_assert_int_eq(pz_parse_uint("10", 0, 10, &v), 0);
+	ck_assert_uint_eq(v, 10);
+	ck_assert_int_eq(pz_parse_uint("18446744073709551615", 0, ULONG_MAX, &v),
+			 0);
+	ck_assert_uint_eq(v, ULONG_MAX);
+	/* errors leave *out alone */
+	v = 77;
+	ck_assert_int_eq(pz_parse_uint("11", 0, 10, &v), -ERANGE);
+	ck_assert_int_eq(pz_parse_uint("0", 1, 10, &v), -ERANGE);
+	ck_assert_int_eq(pz_parse_uint("18446744073709551616", 0, ULONG_MAX, &v),
+			 -ERANGE);
+	ck_assert_int_eq(pz_parse_uint(NULL, 0, 10, &v), -EINVAL);
+	for (size_t i = 0; i < sizeof(not_digits) / sizeof(not_digits[0]); i++)
+		ck_assert_msg(pz_parse_uint(not_digits[i], 0, ULONG_MAX, &v) == -EINVAL,
+			      "\"%s\" accepted", not_digits[i]);
+	ck_assert_uint_eq(v, 77);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *size_suite(void)
@@ -170,6 +202,7 @@ static Suite *size_suite(void)
 	tcase_add_loop_test(tc, parse_invalid, 0, N(invalid));
 	tcase_add_loop_test(tc, parse_too_large, 0, N(too_large));
 	tcase_add_test(tc, parse_misc);
+	tcase_add_test(tc, uint_parse);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("format");
 	tcase_add_loop_test(tc, format, 0, N(formats));

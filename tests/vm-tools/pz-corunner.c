@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "number.h"
 #include "size.h"
 
 static double seconds(clockid_t clk)
@@ -46,15 +47,8 @@ static int usage(void)
 static unsigned long parse_count(const char *arg, unsigned long max)
 {
 	unsigned long v;
-	char *end;
 
-	if (arg[0] < '0' || arg[0] > '9')
-		return 0;
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || *end || v > max)
-		return 0;
-	return v;
+	return pz_parse_uint(arg, 1, max, &v) < 0 ? 0 : v;
 }
 
 /* splitmix64's finaliser, chained: each round depends on the previous one,

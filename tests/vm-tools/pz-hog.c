@@ -15,7 +15,6 @@
  * Exit status: 0 done, 1 failure, 2 usage.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,6 +28,8 @@
 #include <unistd.h>
 
 #include <numa.h>
+
+#include "number.h"
 
 #define MAX_THREADS 1024
 
@@ -79,15 +80,8 @@ static int usage(void)
 static unsigned long parse_count(const char *arg, unsigned long max)
 {
 	unsigned long v;
-	char *end;
 
-	if (arg[0] < '0' || arg[0] > '9')
-		return 0;
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || *end || v > max)
-		return 0;
-	return v;
+	return pz_parse_uint(arg, 1, max, &v) < 0 ? 0 : v;
 }
 
 int main(int argc, char **argv)

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "nl.h"
+#include "number.h"
 
 static volatile sig_atomic_t stop;
 
@@ -41,16 +42,11 @@ static int usage(void)
 /* An integer in [min, max]; -1 if arg is not one. */
 static long parse_num(const char *arg, long min, long max)
 {
-	char *end;
-	long v;
+	unsigned long v;
 
-	if (arg[0] < '0' || arg[0] > '9')
+	if (pz_parse_uint(arg, (unsigned long)min, (unsigned long)max, &v) < 0)
 		return -1;
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	return v;
+	return (long)v;
 }
 
 static double seconds(const struct timespec *ts)
