@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "monotime.h"
 
 struct pz_ctl {
 	int fd;
@@ -26,18 +27,10 @@ struct pz_ctl {
 
 /* ---- deadlines -------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* -1: none */
 static int64_t deadline_of(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : pz_mono_ms() + timeout_ms;
 }
 
 /* Milliseconds left (-1: no deadline), 0 when it has passed. */
@@ -47,7 +40,7 @@ static int left_ms(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - pz_mono_ms();
 	if (left <= 0)
 		return 0;
 	return left > INT32_MAX ? INT32_MAX : (int)left;

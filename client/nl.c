@@ -22,6 +22,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
+#include "monotime.h"
 #include "nl.h"
 #include "nl_policy_gen.h"
 
@@ -552,14 +553,6 @@ static int cb_err(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 
 /* ---- request engine ---------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 1: readable, 0: deadline passed, <0: -errno (-EINTR only if !restart). */
 static int wait_readable(int fd, int64_t deadline, bool restart)
 {
@@ -568,7 +561,7 @@ static int wait_readable(int fd, int64_t deadline, bool restart)
 		int timeout = -1, r;
 
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - pz_mono_ms();
 
 			if (left < 0)
 				left = 0;
@@ -578,7 +571,7 @@ static int wait_readable(int fd, int64_t deadline, bool restart)
 		if (r > 0)
 			return 1;
 		if (r == 0) {
-			if (deadline >= 0 && now_ms() >= deadline)
+			if (deadline >= 0 && pz_mono_ms() >= deadline)
 				return 0;
 			continue;
 		}
@@ -624,7 +617,7 @@ static int run_req(struct pz_nl *nl, struct nl_msg *msg, struct pz_req *r,
 	if (ret < 0)
 		return err_set(err, -nle_to_errno(ret, errno));
 
-	deadline = nl->timeout_ms < 0 ? -1 : now_ms() + nl->timeout_ms;
+	deadline = nl->timeout_ms < 0 ? -1 : pz_mono_ms() + nl->timeout_ms;
 	nl->req = r;
 	ret = 0;
 	while (!r->done) {
@@ -1053,7 +1046,7 @@ bool pz_nl_event_pending(const struct pz_nl *nl)
 int pz_nl_recv_event(struct pz_nl *nl, struct pz_event *ev, int timeout_ms,
 		     struct pz_err *err)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : pz_mono_ms() + timeout_ms;
 	int ret;
 
 	memset(ev, 0, sizeof(*ev));

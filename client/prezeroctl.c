@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "monotime.h"
 #include "nl.h"
 #include "number.h"
 #include "size.h"
@@ -1620,14 +1621,6 @@ static void print_event(const struct pz_event *ev)
 	fflush(stdout);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int cmd_watch(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1680,14 +1673,14 @@ static int cmd_watch(int argc, char **argv)
 		return op_error("watch", "subscribing to events", &e);
 	}
 	if (timeout > 0)
-		deadline = mono_ms() + (int64_t)(timeout * 1000.0 + 0.5);
+		deadline = pz_mono_ms() + (int64_t)(timeout * 1000.0 + 0.5);
 	ret = EXIT_OK;
 	while (!count || got < count) {
 		struct pz_event ev;
 		int wait = -1, r;
 
 		if (deadline >= 0) {
-			int64_t left = deadline - mono_ms();
+			int64_t left = deadline - pz_mono_ms();
 
 			wait = left <= 0 ? 0 :
 			       (left > 0x7fffffff ? 0x7fffffff : (int)left);

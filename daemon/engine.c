@@ -24,14 +24,6 @@
 #define PSI_MEMORY "/proc/pressure/memory"
 #define PSI_WINDOW_US 1000000
 
-uint64_t pzd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 struct pzd_node *pzd_engine_node(struct pzd_daemon *d, unsigned int id)
 {
 	for (size_t i = 0; i < d->nnode; i++)

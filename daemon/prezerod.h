@@ -16,6 +16,7 @@
 #include "config.h"
 #include "control.h"
 #include "module.h"
+#include "monotime.h"
 #include "policy.h"
 #include "protocol.h"
 #include "sample.h"
@@ -103,7 +104,11 @@ void pzd_engine_module_change(struct pzd_module *m,
 			      enum pzd_module_change change,
 			      const struct pz_event *ev, void *userdata);
 struct pzd_node *pzd_engine_node(struct pzd_daemon *d, unsigned int id);
-uint64_t pzd_now_ms(void);
+/* The monotonic clock in the policy's unit (uint64_t ms). */
+static inline uint64_t pzd_now_ms(void)
+{
+	return (uint64_t)pz_mono_ms();
+}
 
 /* status.c */
 extern const struct pzd_protocol_ops pzd_status_ops;
