@@ -45,9 +45,9 @@ double pzd_idle_pct(const struct pzd_cpu_times *prev,
 		    size_t ncpu);
 
 /*
- * The same, counting credit_ns of the CPUs' busy time as idle: the time the
- * prezero workers spent zeroing (the module's zero_ns), which is work we
- * asked for and must not make the node look busy. ticks_per_s is the unit
+ * The same, counting credit_ns of the CPUs' busy time as idle: the CPU time
+ * of the prezero workers (prezerod reads their thread's stat), which is work
+ * we asked for and must not make the node look busy. ticks_per_s is the unit
  * of /proc/stat (sysconf(_SC_CLK_TCK)). At most 100.
  */
 double pzd_idle_pct_credit(const struct pzd_cpu_times *prev,

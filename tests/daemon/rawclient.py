@@ -63,19 +63,8 @@ class Reader:
         while b"\n" not in self.buf:
             if self.eof:
                 return None
-            left = deadline - time.monotonic()
-            if left <= 0:
+            if not self._read(deadline):
                 raise TimeoutError
-            r, _, _ = select.select([self.sock], [], [], left)
-            if not r:
-                continue
-            try:
-                data = self.sock.recv(65536)
-            except ConnectionResetError:
-                data = b""
-            if not data:
-                self.eof = True
-            self.buf += data
         line, self.buf = self.buf.split(b"\n", 1)
         return line
 
@@ -84,20 +73,27 @@ class Reader:
         returned through pending())."""
         deadline = time.monotonic() + timeout
         while not self.eof:
-            left = deadline - time.monotonic()
-            if left <= 0:
+            if not self._read(deadline):
                 return False
-            r, _, _ = select.select([self.sock], [], [], left)
-            if not r:
-                continue
-            try:
-                data = self.sock.recv(65536)
-            except ConnectionResetError:
-                data = b""
-            if not data:
-                self.eof = True
-            self.buf += data
         return True
+
+    def _read(self, deadline):
+        """One read into buf (a reset counts as EOF); False if the deadline
+        passed first."""
+        left = deadline - time.monotonic()
+        while left > 0:
+            r, _, _ = select.select([self.sock], [], [], left)
+            if r:
+                try:
+                    data = self.sock.recv(65536)
+                except ConnectionResetError:
+                    data = b""
+                if not data:
+                    self.eof = True
+                self.buf += data
+                return True
+            left = deadline - time.monotonic()
+        return False
 
 
 def check_reply(line):
