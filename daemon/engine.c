@@ -48,10 +48,10 @@ static void sample_cpus(struct pzd_daemon *d)
 		return;
 	}
 	if (d->have_cpu_prev) {
-		uint64_t all_zero_ns = 0;
+		uint64_t all_ns = d->self_credit_ns;
 
 		for (size_t i = 0; i < d->nnode; i++)
-			all_zero_ns += d->node[i].credit_ns;
+			all_ns += d->node[i].credit_ns;
 		for (size_t i = 0; i < d->nnode; i++) {
 			struct pzd_node *n = &d->node[i];
 			const struct pzd_topo_node *tn = n->topo;
@@ -61,21 +61,23 @@ static void sample_cpus(struct pzd_daemon *d)
 			 * The node's worker zeroes on the node's CPUs: that
 			 * time is ours and counts as idle, or granting a
 			 * budget would make the node look busy and take the
-			 * budget back (credit_ns). Memory-only nodes follow
-			 * the whole machine.
+			 * budget back (credit_ns). So is prezerod's own
+			 * sampling; where it ran is not known, so every node
+			 * gets it (at most our own small share too idle).
+			 * Memory-only nodes follow the whole machine.
 			 */
 			if (tn->ncpu)
 				idle = pzd_idle_pct_credit(d->cpu_prev,
 							   d->cpu_cur, tn->cpu,
 							   tn->ncpu,
-							   n->credit_ns,
+							   n->credit_ns +
+							   d->self_credit_ns,
 							   d->clk_tck);
 			else
 				idle = pzd_idle_pct_credit(d->cpu_prev,
 							   d->cpu_cur,
 							   d->all_cpu, d->ncpu,
-							   all_zero_ns,
-							   d->clk_tck);
+							   all_ns, d->clk_tck);
 			/* No time passed: keep the previous sample. */
 			if (idle >= 0) {
 				n->sample.cpu_valid = true;
@@ -201,16 +203,32 @@ static void sample_module(struct pzd_daemon *d, uint64_t now)
 		update_rate(&d->node[i], now);
 }
 
+/* CPU ticks since the last call, as ns; 0 the first time or if they
+ * went back. */
+static uint64_t ticks_ns(struct pzd_daemon *d, uint64_t ticks, bool *have_prev,
+			 uint64_t *prev)
+{
+	uint64_t ns = 0;
+
+	if (*have_prev && ticks >= *prev && d->clk_tck > 0)
+		ns = (ticks - *prev) * 1000000000ULL / (uint64_t)d->clk_tck;
+	*prev = ticks;
+	*have_prev = true;
+	return ns;
+}
+
 /*
  * The CPU time of each node's worker thread ("prezero/N") since the last
  * round: what the idle share credits back. It counts everything the worker
  * does, and also a batch still being zeroed; the module's zero_ns grows only
  * when a batch ends (a batch can outlast a round), so it is the fallback
- * when the thread cannot be found.
+ * when the thread cannot be found. prezerod's own CPU time (its reads of
+ * /proc and the module's dump, which runs in its context) is credited too.
  */
 static void sample_workers(struct pzd_daemon *d)
 {
 	pid_t pid[PZD_MAX_NODES];
+	uint64_t ticks;
 
 	if (d->workers_stale && pzd_module_loaded(d->mod)) {
 		d->workers_stale = false;
@@ -225,7 +243,6 @@ static void sample_workers(struct pzd_daemon *d)
 	}
 	for (size_t i = 0; i < d->nnode; i++) {
 		struct pzd_node *n = &d->node[i];
-		uint64_t ticks;
 
 		n->credit_ns = n->zero_ns_delta;
 		if (!n->have_mod || !n->worker_pid)
@@ -236,12 +253,13 @@ static void sample_workers(struct pzd_daemon *d)
 			d->workers_stale = true;
 			continue;
 		}
-		if (n->worker_have_prev && ticks >= n->worker_ticks && d->clk_tck > 0)
-			n->credit_ns = (ticks - n->worker_ticks) * 1000000000ULL /
-				       (uint64_t)d->clk_tck;
-		n->worker_ticks = ticks;
-		n->worker_have_prev = true;
+		n->credit_ns = ticks_ns(d, ticks, &n->worker_have_prev,
+					&n->worker_ticks);
 	}
+	d->self_credit_ns = 0;
+	if (pzd_read_task_cpu(getpid(), &ticks) == 0)
+		d->self_credit_ns = ticks_ns(d, ticks, &d->self_have_prev,
+					     &d->self_ticks);
 }
 
 /* ---- deciding and granting -------------------------------------------- */

@@ -74,6 +74,9 @@ struct pzd_daemon {
 	size_t ncpu;			/* entries of the three arrays */
 	bool have_cpu_prev;
 	bool workers_stale;		/* find the worker threads again */
+	bool self_have_prev;
+	uint64_t self_ticks;		/* our own utime + stime, last round */
+	uint64_t self_credit_ns;	/* our own CPU time this round */
 	long clk_tck;			/* /proc/stat's unit, ticks per second */
 	struct pzd_sys_sample sys;
 	bool psi_warned;
