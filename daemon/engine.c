@@ -44,17 +44,32 @@ static void sample_cpus(struct pzd_daemon *d)
 		log_warning("%s: %s", PSI_STAT, strerror(-ret));
 		for (size_t i = 0; i < d->nnode; i++)
 			d->node[i].sample.cpu_valid = false;
-		d->have_cpu_prev = false;
+		d->have_cpu_prev = d->have_cpu_old = false;
 		return;
 	}
 	if (d->have_cpu_prev) {
-		uint64_t all_ns = d->self_credit_ns;
+		/*
+		 * The share is over the last two rounds (from cpu_old when
+		 * there is one): a single 250 ms sample swings by several
+		 * points with any kernel housekeeping. A node whose CPUs
+		 * become fully busy falls to about half in its first busy
+		 * round (below any idle_min_pct over 50) and to 0 in the
+		 * second, so the budget still goes within two rounds.
+		 */
+		const struct pzd_cpu_times *from = d->have_cpu_old ? d->cpu_old
+								   : d->cpu_prev;
+		uint64_t self_ns = d->self_credit_ns +
+				   (d->have_cpu_old ? d->self_credit_prev_ns : 0);
+		uint64_t all_ns = self_ns;
 
 		for (size_t i = 0; i < d->nnode; i++)
-			all_ns += d->node[i].credit_ns;
+			all_ns += d->node[i].credit_ns +
+				  (d->have_cpu_old ? d->node[i].credit_prev_ns : 0);
 		for (size_t i = 0; i < d->nnode; i++) {
 			struct pzd_node *n = &d->node[i];
 			const struct pzd_topo_node *tn = n->topo;
+			uint64_t credit = n->credit_ns + self_ns +
+					  (d->have_cpu_old ? n->credit_prev_ns : 0);
 			double idle;
 
 			/*
@@ -67,15 +82,11 @@ static void sample_cpus(struct pzd_daemon *d)
 			 * Memory-only nodes follow the whole machine.
 			 */
 			if (tn->ncpu)
-				idle = pzd_idle_pct_credit(d->cpu_prev,
-							   d->cpu_cur, tn->cpu,
-							   tn->ncpu,
-							   n->credit_ns +
-							   d->self_credit_ns,
-							   d->clk_tck);
+				idle = pzd_idle_pct_credit(from, d->cpu_cur,
+							   tn->cpu, tn->ncpu,
+							   credit, d->clk_tck);
 			else
-				idle = pzd_idle_pct_credit(d->cpu_prev,
-							   d->cpu_cur,
+				idle = pzd_idle_pct_credit(from, d->cpu_cur,
 							   d->all_cpu, d->ncpu,
 							   all_ns, d->clk_tck);
 			/* No time passed: keep the previous sample. */
@@ -85,10 +96,16 @@ static void sample_cpus(struct pzd_daemon *d)
 			}
 		}
 	}
-	t = d->cpu_prev;
+	/* Rotate: old <- prev <- cur, and the credits with them. */
+	t = d->cpu_old;
+	d->cpu_old = d->cpu_prev;
 	d->cpu_prev = d->cpu_cur;
 	d->cpu_cur = t;
+	d->have_cpu_old = d->have_cpu_prev;
 	d->have_cpu_prev = true;
+	d->self_credit_prev_ns = d->self_credit_ns;
+	for (size_t i = 0; i < d->nnode; i++)
+		d->node[i].credit_prev_ns = d->node[i].credit_ns;
 }
 
 static void sample_psi(struct pzd_daemon *d)
@@ -498,8 +515,10 @@ int pzd_engine_start(struct pzd_daemon *d)
 	d->ncpu = d->topo.max_cpu ? d->topo.max_cpu : 1;
 	d->cpu_prev = calloc(d->ncpu, sizeof(*d->cpu_prev));
 	d->cpu_cur = calloc(d->ncpu, sizeof(*d->cpu_cur));
+	d->cpu_old = calloc(d->ncpu, sizeof(*d->cpu_old));
 	d->all_cpu = calloc(d->ncpu, sizeof(*d->all_cpu));
-	if (!d->node || !d->cpu_prev || !d->cpu_cur || !d->all_cpu)
+	if (!d->node || !d->cpu_prev || !d->cpu_cur || !d->cpu_old ||
+	    !d->all_cpu)
 		return -ENOMEM;
 	for (size_t c = 0; c < d->ncpu; c++)
 		d->all_cpu[c] = c;
@@ -565,9 +584,10 @@ void pzd_engine_stop(struct pzd_daemon *d)
 	free(d->node);
 	free(d->cpu_prev);
 	free(d->cpu_cur);
+	free(d->cpu_old);
 	free(d->all_cpu);
 	d->all_cpu = NULL;
 	d->node = NULL;
-	d->cpu_prev = d->cpu_cur = NULL;
+	d->cpu_prev = d->cpu_cur = d->cpu_old = NULL;
 	pzd_topology_free(&d->topo);
 }

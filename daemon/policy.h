@@ -10,7 +10,8 @@
  *   pressure  - a memory PSI trigger fired less than pressure_hold_ms ago,
  *               or memory "some" avg10 > psi_memory_max: budget 0
  *   low-free  - the node's free memory < min_free_pct of its total: budget 0
- *   busy      - the node's CPUs idle < idle_min_pct in the last sample, or
+ *   busy      - the node's CPUs idle < idle_min_pct (the caller's share over
+ *               its last two samples), or
  *               cpu "some" avg10 > psi_cpu_max: budget 0 (at once: one busy
  *               sample is enough, so budget goes within one interval)
  *   settling  - idle, but for less than idle_after_ms: budget 0

@@ -48,6 +48,7 @@ struct pzd_node {
 	bool worker_have_prev;
 	uint64_t worker_ticks;		/* its utime + stime at the last round */
 	uint64_t credit_ns;		/* busy time counted as idle this round */
+	uint64_t credit_prev_ns;	/* ...and the round before */
 	struct { uint64_t ms, bytes; } hist[PZD_RATE_SLOTS];
 	unsigned int hist_len, hist_head;
 	double zero_rate;		/* bytes/s */
@@ -69,14 +70,15 @@ struct pzd_daemon {
 	struct pzd_node *node;		/* one per topology node, by id */
 	size_t nnode;
 
-	struct pzd_cpu_times *cpu_prev, *cpu_cur;
+	struct pzd_cpu_times *cpu_prev, *cpu_cur, *cpu_old;
 	unsigned int *all_cpu;		/* 0..ncpu-1, for memory-only nodes */
-	size_t ncpu;			/* entries of the three arrays */
-	bool have_cpu_prev;
+	size_t ncpu;			/* entries of the CPU arrays */
+	bool have_cpu_prev, have_cpu_old;
 	bool workers_stale;		/* find the worker threads again */
 	bool self_have_prev;
 	uint64_t self_ticks;		/* our own utime + stime, last round */
 	uint64_t self_credit_ns;	/* our own CPU time this round */
+	uint64_t self_credit_prev_ns;	/* ...and the round before */
 	long clk_tck;			/* /proc/stat's unit, ticks per second */
 	struct pzd_sys_sample sys;
 	bool psi_warned;
