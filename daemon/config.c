@@ -36,7 +36,8 @@
 #define QUOTE_MAX		64
 
 enum key_type {
-	KEY_SOCKET,		/* char[], absolute path that fits sun_path */
+	KEY_SOCKET,
+	KEY_PATH,		/* absolute path, PATH_MAX */		/* char[], absolute path that fits sun_path */
 	KEY_LOG_LEVEL,		/* int, LOG_ERR..LOG_DEBUG */
 	KEY_GROUP,		/* admin_group + admin_gid */
 	KEY_UINT,		/* unsigned int, min..max */
@@ -75,12 +76,22 @@ static const struct key keys[] = {
 	{ "policy", "enabled", KEY_BOOL, CFG(enabled), 0, 0, 0 },
 	{ "policy", "rate", KEY_SIZE, CFG(rate), 0, 0, 0 },
 	{ "policy", "burst", KEY_SIZE, CFG(burst), 0, 0, 0 },
+	{ "pool", "dir", KEY_PATH, CFG(pool_dir), 0, 0, 0 },
+	{ "pool", "target", KEY_SIZE, CFG(pool_target), 0, 0, 0 },
+	{ "pool", "file_size", KEY_SIZE, CFG(pool_file_size), 0, 0, 0 },
+	{ "pool", "fill_rate", KEY_SIZE, CFG(pool_fill_rate), 0, 0, 0 },
+	{ "pool", "reserve_pct", KEY_PCT, CFG(pool_reserve_pct), 0, 0, 0 },
+	{ "pool", "hugetlb_overcommit", KEY_BOOL, CFG(pool_hugetlb_overcommit),
+	  0, 0, 0 },
+	{ "pool", "state_file", KEY_PATH, CFG(pool_state_file), 0, 0, 0 },
 };
 
 static const struct key node_keys[] = {
 	{ "node", "enabled", KEY_BOOL, NODE(enabled), NODE(has_enabled), 0, 0 },
 	{ "node", "rate", KEY_SIZE, NODE(rate), NODE(has_rate), 0, 0 },
 	{ "node", "burst", KEY_SIZE, NODE(burst), NODE(has_burst), 0, 0 },
+	{ "node", "pool_target", KEY_SIZE, NODE(pool_target),
+	  NODE(has_pool_target), 0, 0 },
 };
 
 /* One load: the config being built, the reader's position, the first error. */
@@ -111,6 +122,21 @@ void pzd_config_defaults(struct pzd_config *c)
 	c->enabled = true;
 	c->rate = UINT64_C(256) << 20;
 	c->burst = 0;
+	snprintf(c->pool_dir, sizeof(c->pool_dir), "%s", PZD_POOL_DIR);
+	c->pool_target = 0;
+	c->pool_file_size = UINT64_C(1) << 30;
+	c->pool_fill_rate = UINT64_C(256) << 20;
+	c->pool_reserve_pct = 5;
+	c->pool_hugetlb_overcommit = true;
+	snprintf(c->pool_state_file, sizeof(c->pool_state_file), "%s",
+		 PZD_POOL_STATE);
+}
+
+uint64_t pzd_config_pool_target(const struct pzd_config *c, unsigned int node)
+{
+	if (node < PZD_MAX_NODES && c->node[node].has_pool_target)
+		return c->node[node].pool_target;
+	return c->pool_target;
 }
 
 uint64_t pzd_default_burst(uint64_t rate, uint64_t burst)
@@ -198,7 +224,8 @@ static int check_section_line(struct parse *p, const char *line)
 	if (*rest && *rest != '\n' && !(*rest == ';' && rest > end + 1))
 		return fail(p, "text after \"[%.*s]\" (comments start with \";\" after a space)",
 			    len, line + 1);
-	if (!strncmp(line, "[daemon]", 8) || !strncmp(line, "[policy]", 8))
+	if (!strncmp(line, "[daemon]", 8) || !strncmp(line, "[policy]", 8) ||
+	    !strncmp(line, "[pool]", 6))
 		return 1;
 	if (len < 32) {
 		char name[32];
@@ -402,6 +429,15 @@ static int set_value(struct parse *p, const struct key *k, void *base,
 				    k->name, sizeof(p->conf.socket_path) - 1);
 		snprintf(dst, sizeof(p->conf.socket_path), "%s", value);
 		return 1;
+	case KEY_PATH:
+		if (value[0] != '/')
+			return fail(p, "%s: %s is not an absolute path", k->name,
+				    q);
+		if (strlen(value) >= PATH_MAX)
+			return fail(p, "%s: path longer than %d characters",
+				    k->name, PATH_MAX - 1);
+		snprintf(dst, PATH_MAX, "%s", value);
+		return 1;
 	case KEY_LOG_LEVEL:
 		level = pzd_log_level_parse(value);
 		if (level < 0)
@@ -462,7 +498,8 @@ static int handle_key(void *user, const char *section, const char *name,
 	if (!*section)
 		return fail(p, "key \"%.*s\" before any [section]", QUOTE_MAX,
 			    name);
-	if (!strcmp(section, "daemon") || !strcmp(section, "policy")) {
+	if (!strcmp(section, "daemon") || !strcmp(section, "policy") ||
+	    !strcmp(section, "pool")) {
 		for (size_t i = 0; i < N(keys) && !k; i++)
 			if (!strcmp(keys[i].section, section) &&
 			    !strcmp(keys[i].name, name))
@@ -477,7 +514,7 @@ static int handle_key(void *user, const char *section, const char *name,
 			if (!strcmp(node_keys[i].name, name))
 				k = &node_keys[i];
 		if (!k)
-			return fail(p, "unknown key \"%.*s\" in [%s] (only enabled, rate, burst)",
+			return fail(p, "unknown key \"%.*s\" in [%s] (only enabled, rate, burst, pool_target)",
 				    QUOTE_MAX, name, section);
 		line = &p->node_line[node][k - node_keys];
 		base = &p->conf.node[node];
@@ -645,16 +682,19 @@ struct json_object *pzd_config_to_json(const struct pzd_config *c)
 	struct json_object *root = json_object_new_object();
 	struct json_object *d = json_object_new_object();
 	struct json_object *pol = json_object_new_object();
-	bool ok = root && d && pol;
+	struct json_object *pool = json_object_new_object();
+	bool ok = root && d && pol && pool;
 
 	if (!ok) {
 		json_object_put(root);
 		json_object_put(d);
 		json_object_put(pol);
+		json_object_put(pool);
 		return NULL;
 	}
 	ok &= add(root, "daemon", d);
 	ok &= add(root, "policy", pol);
+	ok &= add(root, "pool", pool);
 	if (!ok) {
 		json_object_put(root);
 		return NULL;
@@ -680,13 +720,23 @@ struct json_object *pzd_config_to_json(const struct pzd_config *c)
 	ok &= add(pol, "rate", size_obj(c->rate));
 	ok &= add(pol, "burst", size_obj(c->burst));
 
+	ok &= add(pool, "dir", json_object_new_string(c->pool_dir));
+	ok &= add(pool, "target", size_obj(c->pool_target));
+	ok &= add(pool, "file_size", size_obj(c->pool_file_size));
+	ok &= add(pool, "fill_rate", size_obj(c->pool_fill_rate));
+	ok &= add(pool, "reserve_pct", json_object_new_double(c->pool_reserve_pct));
+	ok &= add(pool, "hugetlb_overcommit",
+		  json_object_new_boolean(c->pool_hugetlb_overcommit));
+	ok &= add(pool, "state_file", json_object_new_string(c->pool_state_file));
+
 	/* Node sections by node id: the struct keeps no file order. */
 	for (unsigned int i = 0; ok && i < PZD_MAX_NODES; i++) {
 		const struct pzd_node_conf *n = &c->node[i];
 		struct json_object *o;
 		char name[16];
 
-		if (!n->has_enabled && !n->has_rate && !n->has_burst)
+		if (!n->has_enabled && !n->has_rate && !n->has_burst &&
+		    !n->has_pool_target)
 			continue;
 		o = json_object_new_object();
 		snprintf(name, sizeof(name), "node %u", i);
@@ -700,6 +750,8 @@ struct json_object *pzd_config_to_json(const struct pzd_config *c)
 			ok &= add(o, "rate", size_obj(n->rate));
 		if (n->has_burst)
 			ok &= add(o, "burst", size_obj(n->burst));
+		if (n->has_pool_target)
+			ok &= add(o, "pool_target", size_obj(n->pool_target));
 	}
 	if (!ok) {
 		json_object_put(root);

@@ -22,6 +22,8 @@ struct json_object;
 #define PZD_CONFIG_PATH "/etc/prezero/prezerod.conf"
 #endif
 #define PZD_SOCKET_PATH "/run/prezerod/prezerod.sock"
+#define PZD_POOL_DIR "/dev/hugepages/prezero"
+#define PZD_POOL_STATE "/run/prezerod/pool.json"
 /* Node ids accepted in [node N] sections and overrides: 0..PZD_MAX_NODES-1 */
 #define PZD_MAX_NODES 256
 /* Largest rate or burst (the module's budget-max, 1 TiB) */
@@ -29,10 +31,11 @@ struct json_object;
 
 /* [node N]: what is set overrides the [policy] defaults for that node. */
 struct pzd_node_conf {
-	bool has_enabled, has_rate, has_burst;
+	bool has_enabled, has_rate, has_burst, has_pool_target;
 	bool enabled;
 	uint64_t rate;
 	uint64_t burst;
+	uint64_t pool_target;
 };
 
 struct pzd_config {
@@ -57,8 +60,20 @@ struct pzd_config {
 	uint64_t rate;			/* default cap, bytes/s */
 	uint64_t burst;			/* default burst, 0 = max(2 * rate, 64 MiB) */
 
+	/* [pool] */
+	char pool_dir[PATH_MAX];	/* on hugetlbfs or tmpfs */
+	uint64_t pool_target;		/* per node, 0 = no pool but reservations */
+	uint64_t pool_file_size;	/* the target is made of files this big */
+	uint64_t pool_fill_rate;	/* bytes/s per node */
+	double pool_reserve_pct;	/* node free memory the pool never takes */
+	bool pool_hugetlb_overcommit;	/* raise nr_overcommit_hugepages */
+	char pool_state_file[PATH_MAX];	/* reservations, kept across restarts */
+
 	struct pzd_node_conf node[PZD_MAX_NODES];
 };
+
+/* A node's pool target: [node N] pool_target if set, else [pool] target. */
+uint64_t pzd_config_pool_target(const struct pzd_config *c, unsigned int node);
 
 void pzd_config_defaults(struct pzd_config *c);
 

@@ -120,6 +120,14 @@ static void assert_conf_eq(const struct pzd_config *a,
 	ck_assert_int_eq(a->enabled, b->enabled);
 	ck_assert_uint_eq(a->rate, b->rate);
 	ck_assert_uint_eq(a->burst, b->burst);
+	ck_assert_str_eq(a->pool_dir, b->pool_dir);
+	ck_assert_uint_eq(a->pool_target, b->pool_target);
+	ck_assert_uint_eq(a->pool_file_size, b->pool_file_size);
+	ck_assert_uint_eq(a->pool_fill_rate, b->pool_fill_rate);
+	ck_assert_double_eq(a->pool_reserve_pct, b->pool_reserve_pct);
+	ck_assert_int_eq(a->pool_hugetlb_overcommit,
+			 b->pool_hugetlb_overcommit);
+	ck_assert_str_eq(a->pool_state_file, b->pool_state_file);
 	for (int i = 0; i < PZD_MAX_NODES; i++)
 		assert_node_eq(&a->node[i], &b->node[i], i);
 }
@@ -144,9 +152,18 @@ START_TEST(defaults)
 	ck_assert(c->enabled);
 	ck_assert_uint_eq(c->rate, 256 * MiB);
 	ck_assert_uint_eq(c->burst, 0);
-	for (int i = 0; i < PZD_MAX_NODES; i++)
+	ck_assert_str_eq(c->pool_dir, "/dev/hugepages/prezero");
+	ck_assert_uint_eq(c->pool_target, 0);
+	ck_assert_uint_eq(c->pool_file_size, GiB);
+	ck_assert_uint_eq(c->pool_fill_rate, 256 * MiB);
+	ck_assert_double_eq(c->pool_reserve_pct, 5);
+	ck_assert(c->pool_hugetlb_overcommit);
+	ck_assert_str_eq(c->pool_state_file, "/run/prezerod/pool.json");
+	for (int i = 0; i < PZD_MAX_NODES; i++) {
 		ck_assert(!c->node[i].has_enabled && !c->node[i].has_rate &&
-			  !c->node[i].has_burst);
+			  !c->node[i].has_burst && !c->node[i].has_pool_target);
+		ck_assert_uint_eq(pzd_config_pool_target(c, (unsigned int)i), 0);
+	}
 	free(c);
 }
 END_TEST
@@ -199,6 +216,16 @@ START_TEST(full_file)
 	ck_assert(!c->enabled);
 	ck_assert_uint_eq(c->rate, GiB + GiB / 2);
 	ck_assert_uint_eq(c->burst, 4 * GiB);
+	ck_assert_str_eq(c->pool_dir, "/mnt/huge 1G/pool");
+	ck_assert_uint_eq(c->pool_target, 8 * GiB);
+	ck_assert_uint_eq(c->pool_file_size, 2 * GiB);
+	ck_assert_uint_eq(c->pool_fill_rate, 100 * MiB);
+	ck_assert_double_eq(c->pool_reserve_pct, 12.5);
+	ck_assert(!c->pool_hugetlb_overcommit);
+	ck_assert_str_eq(c->pool_state_file, "/var/lib/prezero/pool.json");
+	ck_assert(c->node[3].has_pool_target && c->node[3].pool_target == 0);
+	ck_assert_uint_eq(pzd_config_pool_target(c, 3), 0);
+	ck_assert_uint_eq(pzd_config_pool_target(c, 0), 8 * GiB);
 
 	ck_assert(c->node[0].has_enabled && c->node[0].enabled);
 	ck_assert(!c->node[0].has_rate && !c->node[0].has_burst);
@@ -273,6 +300,15 @@ static const struct {
 	{ "policy", "rate", "1T", V_SIZE, F(rate), (double)TiB },
 	{ "policy", "burst", "1TiB", V_SIZE, F(burst), (double)TiB },
 	{ "policy", "burst", "1.5M", V_SIZE, F(burst), (double)(MiB + MiB / 2) },
+	{ "pool", "dir", "/", V_STR, F(pool_dir), 0 },
+	{ "pool", "dir", "/dev/hugepages/prezero", V_STR, F(pool_dir), 0 },
+	{ "pool", "target", "0", V_SIZE, F(pool_target), 0 },
+	{ "pool", "target", "64G", V_SIZE, F(pool_target), (double)(64 * GiB) },
+	{ "pool", "file_size", "2M", V_SIZE, F(pool_file_size), (double)(2 * MiB) },
+	{ "pool", "fill_rate", "1G", V_SIZE, F(pool_fill_rate), (double)GiB },
+	{ "pool", "reserve_pct", "0", V_PCT, F(pool_reserve_pct), 0 },
+	{ "pool", "hugetlb_overcommit", "no", V_BOOL, F(pool_hugetlb_overcommit), 0 },
+	{ "pool", "state_file", "/run/x.json", V_STR, F(pool_state_file), 0 },
 #undef F
 };
 
@@ -432,7 +468,7 @@ static const struct {
 	{ "[policy]\nRate = 1G\n", "2: unknown key \"Rate\" in [policy]" },
 	{ "[daemon]\nrate = 1G\n", "2: unknown key \"rate\" in [daemon]" },
 	{ "[policy]\nsocket = /x\n", "2: unknown key \"socket\" in [policy]" },
-	{ "[node 2]\nidle_min_pct = 5\n", "2: unknown key \"idle_min_pct\" in [node 2] (only enabled, rate, burst)" },
+	{ "[node 2]\nidle_min_pct = 5\n", "2: unknown key \"idle_min_pct\" in [node 2] (only enabled, rate, burst, pool_target)" },
 	{ "rate = 1G\n", "1: key \"rate\" before any [section]" },
 	{ "[policy]\n= 5\n", "2: unknown key \"\" in [policy]" },
 	{ "[Policy]\n", "1: unknown section [Policy]" },
@@ -840,8 +876,8 @@ START_TEST(to_json)
 {
 	struct pzd_config *c = new_conf();
 	struct json_object *j, *back, *d, *p, *n;
-	const char *order[] = { "daemon", "policy", "node 0", "node 3",
-				"node 255" };
+	const char *order[] = { "daemon", "policy", "pool", "node 0",
+				"node 3", "node 255" };
 	char err[512];
 	int i = 0;
 
@@ -882,11 +918,23 @@ START_TEST(to_json)
 	ck_assert_uint_eq(get_u64(p, "rate"), c->rate);
 	ck_assert_uint_eq(get_u64(p, "burst"), c->burst);
 
+	p = member(back, "pool");
+	ck_assert_int_eq(json_object_object_length(p), 7);
+	ck_assert_str_eq(get_str(p, "dir"), c->pool_dir);
+	ck_assert_uint_eq(get_u64(p, "target"), c->pool_target);
+	ck_assert_uint_eq(get_u64(p, "file_size"), c->pool_file_size);
+	ck_assert_uint_eq(get_u64(p, "fill_rate"), c->pool_fill_rate);
+	ck_assert_double_eq(get_dbl(p, "reserve_pct"), c->pool_reserve_pct);
+	ck_assert_int_eq(get_bool(p, "hugetlb_overcommit"),
+			 c->pool_hugetlb_overcommit);
+	ck_assert_str_eq(get_str(p, "state_file"), c->pool_state_file);
+
 	n = member(back, "node 0");
 	ck_assert_int_eq(json_object_object_length(n), 1);
 	ck_assert_int_eq(get_bool(n, "enabled"), true);
 	n = member(back, "node 3");
-	ck_assert_int_eq(json_object_object_length(n), 2);
+	ck_assert_int_eq(json_object_object_length(n), 3);
+	ck_assert_uint_eq(get_u64(n, "pool_target"), 0);
 	ck_assert_uint_eq(get_u64(n, "rate"), 0);
 	ck_assert_uint_eq(get_u64(n, "burst"), 64 * MiB);
 	n = member(back, "node 255");
@@ -898,7 +946,7 @@ START_TEST(to_json)
 	pzd_config_defaults(c);
 	c->log_level = LOG_WARNING;
 	j = pzd_config_to_json(c);
-	ck_assert_int_eq(json_object_object_length(j), 2);
+	ck_assert_int_eq(json_object_object_length(j), 3);
 	ck_assert_str_eq(get_str(member(j, "daemon"), "log_level"), "warning");
 	ck_assert_str_eq(get_str(member(j, "daemon"), "admin_group"), "");
 	ck_assert_int_eq(get_bool(member(j, "policy"), "enabled"), true);
@@ -915,7 +963,9 @@ START_TEST(packaged_file)
 		"socket", "log_level", "admin_group", "interval_ms",
 		"idle_min_pct", "idle_after_ms", "psi_cpu_max",
 		"psi_memory_max", "psi_trigger_ms", "pressure_hold_ms",
-		"min_free_pct", "enabled", "rate", "burst",
+		"min_free_pct", "enabled", "rate", "burst", "dir", "target",
+		"file_size", "fill_rate", "reserve_pct", "hugetlb_overcommit",
+		"state_file",
 	};
 	struct pzd_config *c = new_conf(), *d = new_conf();
 	char err[512], line[512], *text;
