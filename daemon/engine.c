@@ -126,19 +126,35 @@ static void sample_psi(struct pzd_daemon *d)
 		return;
 	}
 	d->sys.psi_valid = true;
+	d->pool_pressure = d->psi_fired;
+	/* The pool gives back while stalls go on at the trigger's rate (a
+	 * share of the round), not for the whole avg10 or hold period. */
+	if (d->have_mem_stall && mem.some_total_us >= d->mem_stall_us &&
+	    d->cfg.psi_trigger_ms &&
+	    mem.some_total_us - d->mem_stall_us >=
+	    (uint64_t)d->cfg.psi_trigger_ms * d->cfg.interval_ms)
+		d->pool_pressure = true;
+	d->mem_stall_us = mem.some_total_us;
+	d->have_mem_stall = true;
 	d->sys.cpu_some_avg10 = cpu.some_avg10;
 	d->sys.memory_some_avg10 = mem.some_avg10;
 	d->sys.memory_full_avg10 = mem.has_full ? mem.full_avg10 : 0;
 }
 
-static void sample_memory(struct pzd_daemon *d)
+static void sample_memory(struct pzd_daemon *d, uint64_t now)
 {
 	for (size_t i = 0; i < d->nnode; i++) {
 		struct pzd_node *n = &d->node[i];
+		struct pzd_pool_node_in *in = &d->pool_in[n->id];
 
 		n->sample.mem_valid = pzd_node_memory(n->id,
 						      &n->sample.free_bytes,
 						      &n->sample.total_bytes) == 0;
+		n->sample.priority = now < n->priority_until_ms;
+		in->present = true;
+		in->mem_valid = n->sample.mem_valid;
+		in->free_bytes = n->sample.free_bytes;
+		in->total_bytes = n->sample.total_bytes;
 	}
 }
 
@@ -346,7 +362,11 @@ void pzd_engine_round(struct pzd_daemon *d)
 	sample_workers(d);
 	sample_cpus(d);
 	sample_psi(d);
-	sample_memory(d);
+	sample_memory(d, now);
+	/* The pool first: memory it gives back counts as free below. */
+	pzd_pool_round(d->pool, d->pool_in, d->pool_nnode, d->pool_pressure,
+		       now);
+	d->psi_fired = false;
 	loaded = pzd_module_loaded(d->mod);
 	for (size_t i = 0; i < d->nnode; i++) {
 		struct pzd_node *n = &d->node[i];
@@ -403,6 +423,7 @@ static int on_psi(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		log_info("memory pressure: no zeroing for %u ms",
 			 d->cfg.pressure_hold_ms);
 	d->sys.pressure_until_ms = pzd_now_ms() + d->cfg.pressure_hold_ms;
+	d->psi_fired = true;
 	pzd_engine_round(d);
 	return 0;
 }
@@ -492,6 +513,8 @@ void pzd_engine_module_change(struct pzd_module *m,
 void pzd_engine_config_changed(struct pzd_daemon *d)
 {
 	psi_arm(d);
+	if (d->pool)
+		pzd_pool_config(d->pool, &d->cfg);
 	/* New caps reach the module in the next round (send on change). */
 	if (d->tick) {
 		sd_event_source_set_time_relative(d->tick, 0);
@@ -533,6 +556,17 @@ int pzd_engine_start(struct pzd_daemon *d)
 		log_info("node %u: CPUs %s", d->node[i].id,
 			 d->node[i].topo->cpulist[0] ? d->node[i].topo->cpulist
 						     : "none");
+	/* The pool is by node id; ids may have gaps. */
+	for (size_t i = 0; i < d->nnode; i++)
+		if (d->node[i].id + 1 > d->pool_nnode)
+			d->pool_nnode = d->node[i].id + 1;
+	d->pool_in = calloc(d->pool_nnode ? d->pool_nnode : 1,
+			    sizeof(*d->pool_in));
+	if (!d->pool_in)
+		return -ENOMEM;
+	d->pool = pzd_pool_new(d->event, &d->cfg, d->pool_nnode);
+	if (!d->pool)
+		return -ENOMEM;
 
 	ret = pzd_module_new(d->event, pzd_engine_module_change, d, &d->mod);
 	if (ret < 0) {
@@ -581,6 +615,10 @@ void pzd_engine_stop(struct pzd_daemon *d)
 	psi_disarm(d);
 	pzd_module_free(d->mod);
 	d->mod = NULL;
+	pzd_pool_free(d->pool);
+	d->pool = NULL;
+	free(d->pool_in);
+	d->pool_in = NULL;
 	free(d->node);
 	free(d->cpu_prev);
 	free(d->cpu_cur);

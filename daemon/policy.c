@@ -188,7 +188,7 @@ void pzd_policy_decide(const struct pzd_config *c, unsigned int node,
 		return;
 	}
 	fmt_pct(v, sizeof(v), ns->idle_pct, c->idle_min_pct, 0);
-	if (elapsed < c->idle_after_ms) {
+	if (elapsed < c->idle_after_ms && !ns->priority) {
 		decide(out, PZD_NODE_SETTLING, "idle %s%%, granting in %.1f s",
 		       v, secs_up(c->idle_after_ms - elapsed));
 		return;

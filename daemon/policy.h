@@ -75,6 +75,7 @@ struct pzd_node_sample {
 	bool mem_valid;
 	uint64_t free_bytes;
 	uint64_t total_bytes;
+	bool priority;		/* vm-prepare: grant without idle_after_ms */
 };
 
 /* Kept by the caller per node between rounds; zero-initialise. */

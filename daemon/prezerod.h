@@ -18,6 +18,7 @@
 #include "module.h"
 #include "monotime.h"
 #include "policy.h"
+#include "pool.h"
 #include "protocol.h"
 #include "sample.h"
 #include "topology.h"
@@ -52,6 +53,7 @@ struct pzd_node {
 	struct { uint64_t ms, bytes; } hist[PZD_RATE_SLOTS];
 	unsigned int hist_len, hist_head;
 	double zero_rate;		/* bytes/s */
+	uint64_t priority_until_ms;	/* vm-prepare's scrubbing priority */
 };
 
 struct pzd_daemon {
@@ -82,6 +84,14 @@ struct pzd_daemon {
 	long clk_tck;			/* /proc/stat's unit, ticks per second */
 	struct pzd_sys_sample sys;
 	bool psi_warned;
+
+	struct pzd_pool *pool;
+	struct pzd_pool_node_in *pool_in;	/* by node id */
+	size_t pool_nnode;		/* highest node id + 1 */
+	bool have_mem_stall;
+	uint64_t mem_stall_us;		/* memory "some" total, last round */
+	bool psi_fired;			/* the trigger fired since the round */
+	bool pool_pressure;		/* this round: the pool gives back */
 
 	struct pzd_module *mod;
 	struct pzd_control *ctl;

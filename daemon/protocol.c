@@ -320,6 +320,280 @@ static int cmd_reload(const struct pzd_protocol *p, struct json_object *req,
 	return p->ops->reload(p->ud, reply, err);
 }
 
+/* An optional string member: 1..max bytes, no NUL, no '/' if a name. */
+static int get_str(struct json_object *req, const char *cmd, const char *name,
+		   bool required, size_t max, bool is_name, const char **out,
+		   struct pzd_proto_err *err)
+{
+	struct json_object *v;
+	size_t len;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(req, name, &v)) {
+		if (!required)
+			return 0;
+		pzd_proto_seterr(err, "bad-request", "%s: missing member \"%s\"",
+				 cmd, name);
+		return -1;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		pzd_proto_seterr(err, "bad-request", "%s: \"%s\" must be a string",
+				 cmd, name);
+		return -1;
+	}
+	len = (size_t)json_object_get_string_len(v);
+	if (!len || len > max || strlen(json_object_get_string(v)) != len ||
+	    (is_name && strchr(json_object_get_string(v), '/'))) {
+		pzd_proto_seterr(err, "bad-request",
+				 "%s: \"%s\" must be 1-%zu bytes%s", cmd, name,
+				 max, is_name ? " without \"/\"" : "");
+		return -1;
+	}
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+static int get_bool(struct json_object *req, const char *cmd, const char *name,
+		    bool *out, struct pzd_proto_err *err)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(req, name, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		pzd_proto_seterr(err, "bad-request",
+				 "%s: \"%s\" must be true or false", cmd, name);
+		return -1;
+	}
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* A required size: 1..PZD_SIZE_MAX bytes. */
+static int get_size(struct json_object *v, const char *cmd, uint64_t *out,
+		    struct pzd_proto_err *err)
+{
+	if (get_uint(v, cmd, "size", PZD_SIZE_MAX, out, err))
+		return -1;
+	if (!*out) {
+		pzd_proto_seterr(err, "bad-request", "%s: \"size\" must be > 0",
+				 cmd);
+		return -1;
+	}
+	return 0;
+}
+
+static int need(struct json_object *req, const char *cmd, const char *name,
+		struct json_object **v, struct pzd_proto_err *err)
+{
+	if (json_object_object_get_ex(req, name, v))
+		return 0;
+	pzd_proto_seterr(err, "bad-request", "%s: missing member \"%s\"", cmd,
+			 name);
+	return -1;
+}
+
+static int cmd_pool_claim(const struct pzd_protocol *p,
+			  struct json_object *req, struct json_object *reply,
+			  struct pzd_proto_err *err)
+{
+	static const char cmd[] = "pool-claim";
+	struct pzd_pool_claim_req r = { .mode = 0600 };
+	struct json_object *v;
+	uint64_t x;
+
+	if (json_object_object_get_ex(req, "node", &v) && str_is(v, "any")) {
+		r.node = PZD_NODE_ANY;
+	} else {
+		int node;
+
+		if (get_node(req, cmd, false, true, &node, err))
+			return -1;
+		r.node = node;
+	}
+	if (need(req, cmd, "size", &v, err) || get_size(v, cmd, &r.size, err))
+		return -1;
+	if (get_str(req, cmd, "path", true, PATH_MAX - 1, false, &r.path, err))
+		return -1;
+	if (r.path[0] != '/') {
+		pzd_proto_seterr(err, "bad-path",
+				 "%s: \"path\" must be absolute", cmd);
+		return -1;
+	}
+	if (json_object_object_get_ex(req, "uid", &v)) {
+		if (get_uint(v, cmd, "uid", UINT32_MAX - 1, &x, err))
+			return -1;
+		r.uid = (uid_t)x;
+	}
+	if (json_object_object_get_ex(req, "gid", &v)) {
+		if (get_uint(v, cmd, "gid", UINT32_MAX - 1, &x, err))
+			return -1;
+		r.gid = (gid_t)x;
+	}
+	if (json_object_object_get_ex(req, "mode", &v)) {
+		if (get_uint(v, cmd, "mode", 0777, &x, err))
+			return -1;
+		r.mode = (unsigned int)x;
+	}
+	if (get_str(req, cmd, "for", false, 255, true, &r.name, err))
+		return -1;
+	if (!p->ops->pool_claim)
+		return no_op(cmd, err);
+	return p->ops->pool_claim(p->ud, &r, reply, err);
+}
+
+static int cmd_vm_reserve(const struct pzd_protocol *p,
+			  struct json_object *req, struct json_object *reply,
+			  struct pzd_proto_err *err)
+{
+	static const char cmd[] = "vm-reserve";
+	struct json_object *v;
+	uint64_t size, ttl = 0;
+	const char *name;
+	int node;
+
+	if (get_node(req, cmd, false, true, &node, err))
+		return -1;
+	if (need(req, cmd, "size", &v, err) || get_size(v, cmd, &size, err))
+		return -1;
+	if (get_str(req, cmd, "for", false, 255, true, &name, err))
+		return -1;
+	if (json_object_object_get_ex(req, "ttl_s", &v)) {
+		if (get_uint(v, cmd, "ttl_s", UINT64_C(1) << 32, &ttl, err))
+			return -1;
+		if (!ttl) {
+			pzd_proto_seterr(err, "bad-request",
+					 "%s: \"ttl_s\" must be > 0", cmd);
+			return -1;
+		}
+	}
+	if (!p->ops->vm_reserve)
+		return no_op(cmd, err);
+	return p->ops->vm_reserve(p->ud, (unsigned int)node, size, name, ttl,
+				  reply, err);
+}
+
+static int cmd_vm_unreserve(const struct pzd_protocol *p,
+			    struct json_object *req, struct json_object *reply,
+			    struct pzd_proto_err *err)
+{
+	static const char cmd[] = "vm-unreserve";
+	struct json_object *v;
+	const char *name;
+	uint64_t id = 0;
+	bool has_id = json_object_object_get_ex(req, "id", &v);
+
+	if (has_id && get_uint(v, cmd, "id", INT64_MAX, &id, err))
+		return -1;
+	if (has_id && !id) {
+		pzd_proto_seterr(err, "bad-request", "%s: \"id\" must be > 0",
+				 cmd);
+		return -1;
+	}
+	if (get_str(req, cmd, "for", false, 255, true, &name, err))
+		return -1;
+	if (has_id == !!name) {
+		pzd_proto_seterr(err, "bad-request",
+				 "%s: give exactly one of \"id\" and \"for\"", cmd);
+		return -1;
+	}
+	if (!p->ops->vm_unreserve)
+		return no_op(cmd, err);
+	return p->ops->vm_unreserve(p->ud, id, name, reply, err);
+}
+
+static int cmd_vm_release(const struct pzd_protocol *p,
+			  struct json_object *req, struct json_object *reply,
+			  struct pzd_proto_err *err)
+{
+	static const char cmd[] = "vm-release";
+	const char *name;
+
+	if (get_str(req, cmd, "for", true, 255, true, &name, err))
+		return -1;
+	if (!p->ops->vm_release)
+		return no_op(cmd, err);
+	return p->ops->vm_release(p->ud, name, reply, err);
+}
+
+static int cmd_vm_prepare(const struct pzd_protocol *p,
+			  struct json_object *req, struct json_object *reply,
+			  struct pzd_proto_err *err)
+{
+	static const char cmd[] = "vm-prepare";
+	static const char *const backings[] = { "anon", "hugetlb-2M",
+						"hugetlb-1G" };
+	struct pzd_vm_prepare_req *r;
+	struct json_object *arr, *v;
+	bool seen[PZD_MAX_NODES] = { false };
+	int ret = -1;
+
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		pzd_proto_seterr(err, "internal", "%s: out of memory", cmd);
+		return -1;
+	}
+	r->compact = r->topup = true;
+	if (need(req, cmd, "nodes", &arr, err))
+		goto out;
+	if (!json_object_is_type(arr, json_type_array) ||
+	    !json_object_array_length(arr) ||
+	    json_object_array_length(arr) > PZD_MAX_NODES) {
+		pzd_proto_seterr(err, "bad-request",
+				 "%s: \"nodes\" must be an array of 1-%d objects",
+				 cmd, PZD_MAX_NODES);
+		goto out;
+	}
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		int node;
+
+		if (!json_object_is_type(o, json_type_object) ||
+		    json_object_object_length(o) != 2 ||
+		    !json_object_object_get_ex(o, "size", &v)) {
+			pzd_proto_seterr(err, "bad-request",
+					 "%s: each of \"nodes\" must be {\"node\": N, \"size\": S}",
+					 cmd);
+			goto out;
+		}
+		if (get_node(o, cmd, false, true, &node, err) ||
+		    get_size(v, cmd, &r->item[i].size, err))
+			goto out;
+		if (seen[node]) {
+			pzd_proto_seterr(err, "bad-request",
+					 "%s: node %d is listed twice", cmd, node);
+			goto out;
+		}
+		seen[node] = true;
+		r->item[i].node = (unsigned int)node;
+		r->n++;
+	}
+	if (get_str(req, cmd, "backing", true, 16, false, &r->backing, err))
+		goto out;
+	for (size_t i = 0; i < sizeof(backings) / sizeof(backings[0]); i++)
+		if (!strcmp(r->backing, backings[i]))
+			ret = 0;
+	if (ret) {
+		pzd_proto_seterr(err, "bad-request",
+				 "%s: \"backing\" must be \"anon\", \"hugetlb-2M\" or \"hugetlb-1G\"",
+				 cmd);
+		goto out;
+	}
+	ret = -1;
+	if (get_str(req, cmd, "for", false, 255, true, &r->name, err) ||
+	    get_bool(req, cmd, "compact", &r->compact, err) ||
+	    get_bool(req, cmd, "topup", &r->topup, err))
+		goto out;
+	if (!p->ops->vm_prepare) {
+		ret = no_op(cmd, err);
+		goto out;
+	}
+	ret = p->ops->vm_prepare(p->ud, r, reply, err);
+out:
+	free(r);
+	return ret;
+}
+
 struct command {
 	const char *name;
 	bool admin;			/* changes settings: root or admin_group */
@@ -334,12 +608,29 @@ static const char *const node_set_members[] = {
 	"node", "enabled", "rate", "burst", "reset", NULL
 };
 
+static const char *const claim_members[] = {
+	"node", "size", "path", "uid", "gid", "mode", "for", NULL
+};
+static const char *const reserve_members[] = {
+	"node", "size", "for", "ttl_s", NULL
+};
+static const char *const unreserve_members[] = { "id", "for", NULL };
+static const char *const release_members[] = { "for", NULL };
+static const char *const prepare_members[] = {
+	"nodes", "backing", "for", "compact", "topup", NULL
+};
+
 static const struct command commands[] = {
 	{ "ping", false, no_members, cmd_ping },
 	{ "status", false, status_members, cmd_status },
 	{ "config-show", false, no_members, cmd_config_show },
 	{ "node-set", true, node_set_members, cmd_node_set },
 	{ "reload", true, no_members, cmd_reload },
+	{ "pool-claim", true, claim_members, cmd_pool_claim },
+	{ "vm-reserve", true, reserve_members, cmd_vm_reserve },
+	{ "vm-unreserve", true, unreserve_members, cmd_vm_unreserve },
+	{ "vm-release", true, release_members, cmd_vm_release },
+	{ "vm-prepare", true, prepare_members, cmd_vm_prepare },
 };
 
 static const struct command *find_command(struct json_object *cmd)

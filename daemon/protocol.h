@@ -14,6 +14,7 @@
 
 #include "control.h"
 #include "policy.h"
+#include "pool.h"
 
 struct json_object;
 
@@ -31,6 +32,21 @@ struct pzd_node_set_req {
 
 #define PZD_NODE_ALL (-1)
 
+/* vm-prepare's request, validated. */
+struct pzd_vm_prepare_req {
+	size_t n;
+	struct {
+		unsigned int node;
+		uint64_t size;
+	} item[PZD_MAX_NODES];
+	const char *backing;		/* "anon", "hugetlb-2M", "hugetlb-1G" */
+	const char *name;		/* "for", NULL if none */
+	bool compact, topup;
+};
+
+/* Largest size in a pool or prepare request: 1 PiB. */
+#define PZD_SIZE_MAX (UINT64_C(1) << 50)
+
 /*
  * What the daemon provides. Each op adds its members to reply and returns
  * 0, or fills err and returns -1. node is a node id or PZD_NODE_ALL.
@@ -44,6 +60,19 @@ struct pzd_protocol_ops {
 			struct json_object *reply, struct pzd_proto_err *err);
 	int (*reload)(void *ud, struct json_object *reply,
 		      struct pzd_proto_err *err);
+	/* The warm pool (pool.h); the requests are validated. */
+	int (*pool_claim)(void *ud, const struct pzd_pool_claim_req *req,
+			  struct json_object *reply, struct pzd_proto_err *err);
+	int (*vm_reserve)(void *ud, unsigned int node, uint64_t size,
+			  const char *name, uint64_t ttl_s,
+			  struct json_object *reply, struct pzd_proto_err *err);
+	int (*vm_unreserve)(void *ud, uint64_t id, const char *name,
+			    struct json_object *reply,
+			    struct pzd_proto_err *err);
+	int (*vm_release)(void *ud, const char *name, struct json_object *reply,
+			  struct pzd_proto_err *err);
+	int (*vm_prepare)(void *ud, const struct pzd_vm_prepare_req *req,
+			  struct json_object *reply, struct pzd_proto_err *err);
 	/* May the peer change settings (root or admin_group)? And the group's
 	 * name for the permission-denied message ("" = root only). */
 	bool (*is_admin)(void *ud, const struct pzd_peer *peer);

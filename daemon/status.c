@@ -158,7 +158,7 @@ static struct json_object *node_json(struct pzd_daemon *d,
 	jadd(o, "override", override_json(&n->ovr));
 	jadd(o, "module", n->have_mod ? mod_node_json(&n->mod) : NULL);
 	jadd(o, "zero_rate", ju64((uint64_t)(n->zero_rate + 0.5)));
-	jadd(o, "pool", NULL);
+	jadd(o, "pool", pzd_pool_node_json(d->pool, n->id, pzd_now_ms()));
 	return o;
 }
 
@@ -187,6 +187,7 @@ static int op_status(void *ud, int node, struct json_object *reply,
 	jadd(reply, "module", module_json(d));
 	jadd(reply, "pressure", pressure_json(d));
 	jadd(reply, "nodes", nodes_json(d, node));
+	jadd(reply, "pool", pzd_pool_json(d->pool, pzd_now_ms()));
 	return 0;
 }
 
@@ -287,7 +288,52 @@ static const char *op_admin_group(void *ud)
 	return d->cfg.admin_group;
 }
 
+static int op_pool_claim(void *ud, const struct pzd_pool_claim_req *req,
+			 struct json_object *reply, struct pzd_proto_err *err)
+{
+	struct pzd_daemon *d = ud;
+
+	return pzd_pool_claim(d->pool, req, reply, err);
+}
+
+static int op_vm_reserve(void *ud, unsigned int node, uint64_t size,
+			 const char *name, uint64_t ttl_s,
+			 struct json_object *reply, struct pzd_proto_err *err)
+{
+	struct pzd_daemon *d = ud;
+	int ret = pzd_pool_reserve(d->pool, node, size, name, ttl_s, reply,
+				   err);
+
+	/* Fill for it now rather than at the next tick. */
+	if (!ret)
+		pzd_engine_config_changed(d);
+	return ret;
+}
+
+static int op_vm_unreserve(void *ud, uint64_t id, const char *name,
+			   struct json_object *reply, struct pzd_proto_err *err)
+{
+	struct pzd_daemon *d = ud;
+
+	return pzd_pool_unreserve(d->pool, id, name, reply, err);
+}
+
+static int op_vm_release(void *ud, const char *name, struct json_object *reply,
+			 struct pzd_proto_err *err)
+{
+	struct pzd_daemon *d = ud;
+	int ret = pzd_pool_release(d->pool, name, reply, err);
+
+	if (!ret)
+		pzd_engine_config_changed(d);
+	return ret;
+}
+
 const struct pzd_protocol_ops pzd_status_ops = {
+	.pool_claim = op_pool_claim,
+	.vm_reserve = op_vm_reserve,
+	.vm_unreserve = op_vm_unreserve,
+	.vm_release = op_vm_release,
 	.status = op_status,
 	.config_show = op_config_show,
 	.node_set = op_node_set,
