@@ -404,6 +404,29 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* The pool's watch: free memory every POOL_WATCH_MS while the pool holds
+ * memory (a 250 ms round is too slow for an allocator at GB/s). */
+#define POOL_WATCH_MS 50
+
+static int on_pool_watch(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct pzd_daemon *d = ud;
+
+	if (pzd_pool_holds(d->pool)) {
+		for (size_t i = 0; i < d->nnode; i++) {
+			struct pzd_pool_node_in *in = &d->pool_in[d->node[i].id];
+
+			in->mem_valid = pzd_node_memory(d->node[i].id,
+							&in->free_bytes,
+							&in->total_bytes) == 0;
+		}
+		pzd_pool_watch(d->pool, d->pool_in, d->pool_nnode, pzd_now_ms());
+	}
+	sd_event_source_set_time(s, usec + POOL_WATCH_MS * 1000);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
 /* ---- PSI trigger --------------------------------------------------------- */
 
 static int on_psi(sd_event_source *s, int fd, uint32_t revents, void *ud)
@@ -582,6 +605,13 @@ int pzd_engine_start(struct pzd_daemon *d)
 	ret = sd_event_add_time_relative(d->event, &d->tick, CLOCK_MONOTONIC,
 					 (uint64_t)d->cfg.interval_ms * 1000,
 					 10000, on_tick, d);
+	if (ret < 0) {
+		log_err("timer: %s", strerror(-ret));
+		return ret;
+	}
+	ret = sd_event_add_time_relative(d->event, &d->pool_watch,
+					 CLOCK_MONOTONIC, POOL_WATCH_MS * 1000,
+					 5000, on_pool_watch, d);
 	if (ret < 0)
 		log_err("timer: %s", strerror(-ret));
 	return ret;
@@ -612,6 +642,7 @@ void pzd_engine_release(struct pzd_daemon *d)
 void pzd_engine_stop(struct pzd_daemon *d)
 {
 	d->tick = sd_event_source_disable_unref(d->tick);
+	d->pool_watch = sd_event_source_disable_unref(d->pool_watch);
 	psi_disarm(d);
 	pzd_module_free(d->mod);
 	d->mod = NULL;

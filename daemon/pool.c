@@ -66,6 +66,8 @@ struct pool_node {
 	double fill_rate;
 
 	uint64_t released_bytes, claimed_bytes, claims;
+	struct pzd_pool_node_in in;	/* the last round's */
+	bool have_in;
 };
 
 struct resv {
@@ -554,13 +556,16 @@ static void delete_file(struct pzd_pool *p, struct pool_node *n, size_t j,
 	drop_file(n, j);
 }
 
-/* The pages of a ready file are on its node: sample a few of them. */
+/*
+ * The pages of a ready file are on its node: sample a few of them.
+ * get_mempolicy(MPOL_F_NODE | MPOL_F_ADDR) looks the page up with
+ * get_user_pages, which maps the page that is there (no hole: st_blocks
+ * was checked) without allocating.
+ */
 static int check_node(struct pzd_pool *p, int fd, uint64_t size,
 		      unsigned int node, char *why, size_t whylen)
 {
 	uint64_t pages = size / p->page_size, step;
-	void *addr[NODE_SAMPLES];
-	int status[NODE_SAMPLES];
 	unsigned int ns = 0;
 	char *map;
 	int ret = 0;
@@ -571,29 +576,25 @@ static int check_node(struct pzd_pool *p, int fd, uint64_t size,
 		return -1;
 	}
 	step = pages > NODE_SAMPLES ? pages / NODE_SAMPLES : 1;
-	for (uint64_t pg = 0; pg < pages && ns < NODE_SAMPLES; pg += step) {
-		volatile char *c = map + pg * p->page_size;
+	for (uint64_t pg = 0; pg < pages && ns < NODE_SAMPLES; pg += step, ns++) {
+		int where = -1;
 
-		(void)*c;	/* map the page that is there (no hole: st_blocks) */
-		addr[ns++] = (void *)c;
-	}
-	if (move_pages(0, ns, addr, NULL, status, 0)) {
-		/* No NUMA syscalls (single node kernel): nothing to check. */
-		if (errno != ENOSYS) {
-			snprintf(why, whylen, "move_pages: %s", strerror(errno));
-			ret = -1;
+		if (get_mempolicy(&where, NULL, 0, map + pg * p->page_size,
+				  MPOL_F_NODE | MPOL_F_ADDR)) {
+			/* A kernel without NUMA: nothing to check. */
+			if (errno != ENOSYS) {
+				snprintf(why, whylen, "get_mempolicy: %s",
+					 strerror(errno));
+				ret = -1;
+			}
+			break;
 		}
-		goto out;
-	}
-	for (unsigned int i = 0; i < ns; i++)
-		if (status[i] != (int)node) {
-			snprintf(why, whylen, "page %u is %s %d", i,
-				 status[i] < 0 ? "not present, error" : "on node",
-				 status[i] < 0 ? -status[i] : status[i]);
+		if (where != (int)node) {
+			snprintf(why, whylen, "its pages are on node %d", where);
 			ret = -1;
 			break;
 		}
-out:
+	}
 	munmap(map, size);
 	return ret;
 }
@@ -765,7 +766,13 @@ struct pzd_pool *pzd_pool_new(sd_event *event, const struct pzd_config *cfg,
 	}
 	load_resv(p);
 	if (open_dir(p)) {
-		log_warning("pool: off: %s", p->reason);
+		bool wanted = p->nresv > 0;
+
+		for (size_t i = 0; i < nnode; i++)
+			wanted |= pzd_config_pool_target(cfg, (unsigned int)i) > 0;
+		/* A pool nobody configured is not worth a warning. */
+		pzd_log(wanted ? LOG_WARNING : LOG_INFO, "pool: off: %s",
+			p->reason);
 		return p;
 	}
 	scan_dir(p);
@@ -1021,6 +1028,10 @@ static void node_round(struct pzd_pool *p, struct pool_node *n,
 	struct plan pl;
 	char a[32], b[32];
 
+	if (in && in != &n->in) {
+		n->in = *in;
+		n->have_in = true;
+	}
 	if (in && in->mem_valid)
 		reserve = (uint64_t)((double)in->total_bytes *
 				     p->cfg->pool_reserve_pct / 100.0);
@@ -1028,7 +1039,10 @@ static void node_round(struct pzd_pool *p, struct pool_node *n,
 
 	if (in && in->mem_valid && in->free_bytes < reserve &&
 	    (have || n->filling)) {
-		give_back(p, n, reserve - in->free_bytes,
+		/* Up to twice the reserve: whatever took the memory is
+		 * likely still allocating, and it must not meet the OOM
+		 * killer while the pool holds memory. */
+		give_back(p, n, 2 * reserve - in->free_bytes,
 			  "free memory below the reserve");
 		n->hold_until_ms = now + p->cfg->pressure_hold_ms;
 		n->state = "releasing";
@@ -1078,11 +1092,13 @@ static void node_round(struct pzd_pool *p, struct pool_node *n,
 	} else if (in && in->mem_valid &&
 		   in->free_bytes < reserve + pl.want[pl.next].size) {
 		n->state = "waiting";
+		char c[32];
+
 		snprintf(n->reason, sizeof(n->reason),
 			 "free memory %s too low to add %s above the reserve %s",
 			 fmt_size(in->free_bytes, a, sizeof(a)),
 			 fmt_size(pl.want[pl.next].size, b, sizeof(b)),
-			 fmt_size(reserve, a, sizeof(a)));
+			 fmt_size(reserve, c, sizeof(c)));
 	} else if (!n->fill) {
 		n->state = "waiting";
 		snprintf(n->reason, sizeof(n->reason), "no fill worker");
@@ -1104,6 +1120,30 @@ void pzd_pool_round(struct pzd_pool *p, const struct pzd_pool_node_in *in,
 	for (size_t i = 0; i < p->nnode; i++)
 		node_round(p, &p->node[i], i < nnode ? &in[i] : NULL, pressure,
 			   now_ms);
+}
+
+bool pzd_pool_holds(const struct pzd_pool *p)
+{
+	for (size_t i = 0; pzd_pool_usable(p) && i < p->nnode; i++)
+		if (p->node[i].nfile || p->node[i].filling)
+			return true;
+	return false;
+}
+
+void pzd_pool_watch(struct pzd_pool *p, const struct pzd_pool_node_in *in,
+		    size_t nnode, uint64_t now_ms)
+{
+	if (!pzd_pool_usable(p))
+		return;
+	for (size_t i = 0; i < p->nnode && i < nnode; i++) {
+		struct pool_node *n = &p->node[i];
+		uint64_t reserve = (uint64_t)((double)in[i].total_bytes *
+					      p->cfg->pool_reserve_pct / 100.0);
+
+		if (in[i].mem_valid && in[i].free_bytes < reserve &&
+		    (n->nfile || n->filling))
+			node_round(p, n, &in[i], false, now_ms);
+	}
 }
 
 void pzd_pool_pressure(struct pzd_pool *p, const struct pzd_pool_node_in *in,
@@ -1298,18 +1338,20 @@ static void empty_message(struct pzd_pool *p, const struct pzd_pool_claim_req *r
 	}
 	fmt_size(req->size, want, sizeof(want));
 	fmt_size(largest, big, sizeof(big));
-	if (req->node >= 0)
+	if (req->node >= 0 && files)
 		pzd_proto_seterr(err, "pool-empty",
-				 "pool-claim: node %d: %s%s%s, %s requested%s",
-				 req->node, files ? "largest ready file is " :
-				 "no ready file", files ? big : "",
-				 files ? "" : "", want,
-				 filling ? " (a file is being filled)" : "");
+				 "pool-claim: node %d: no ready file of %s (%zu file(s), the largest %s, none free for this claim)%s",
+				 req->node, want, files, big,
+				 filling ? "; a file is being filled" : "");
+	else if (req->node >= 0)
+		pzd_proto_seterr(err, "pool-empty",
+				 "pool-claim: node %d: no ready file, %s requested%s",
+				 req->node, want,
+				 filling ? "; a file is being filled" : "");
 	else
 		pzd_proto_seterr(err, "pool-empty",
-				 "pool-claim: no node has a ready file of %s%s%s%s",
-				 want, files ? " (largest is " : "",
-				 files ? big : "", files ? ")" : "");
+				 "pool-claim: no node has a ready file of %s (%zu file(s), the largest %s)",
+				 want, files, big);
 }
 
 /* Undo a claim whose file left the ready set: back into the pool under a
@@ -1448,6 +1490,9 @@ int pzd_pool_claim(struct pzd_pool *p, const struct pzd_pool_claim_req *req,
 	close(pfd);
 	n->claims++;
 	n->claimed_bytes += size;
+	/* status right after shows the pool as it is, and the refill
+	 * starts now. */
+	node_round(p, n, n->have_in ? &n->in : NULL, false, mono_ms());
 	if (resv_id && req->name) {
 		for (size_t i = 0; i < p->nresv; i++)
 			if (p->resv[i].id == resv_id && p->resv[i].name[0])

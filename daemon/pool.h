@@ -89,6 +89,16 @@ void pzd_pool_config(struct pzd_pool *p, const struct pzd_config *cfg);
 void pzd_pool_round(struct pzd_pool *p, const struct pzd_pool_node_in *in,
 		    size_t nnode, bool pressure, uint64_t now_ms);
 
+/*
+ * Between rounds, while the pool holds memory (pzd_pool_holds()): free
+ * memory of each node, sampled often, so a fast allocator gets the pool's
+ * memory before it meets the OOM killer. Acts only on nodes below the
+ * reserve.
+ */
+bool pzd_pool_holds(const struct pzd_pool *p);
+void pzd_pool_watch(struct pzd_pool *p, const struct pzd_pool_node_in *in,
+		    size_t nnode, uint64_t now_ms);
+
 /* A PSI memory trigger fired: give back at once, before the next round. */
 void pzd_pool_pressure(struct pzd_pool *p, const struct pzd_pool_node_in *in,
 		       size_t nnode, uint64_t now_ms);

@@ -98,6 +98,7 @@ struct pzd_daemon {
 	struct pzd_protocol proto;
 
 	sd_event_source *tick;
+	sd_event_source *pool_watch;
 	sd_event_source *psi_src;
 	int psi_fd;
 	unsigned int psi_armed_ms;	/* psi_trigger_ms the trigger has */

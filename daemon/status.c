@@ -4,6 +4,7 @@
  * config-show, node-set and reload over the daemon's state. protocol.c has
  * already parsed, validated and permission-checked the request.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "log.h"
+#include "prepare.h"
 #include "prezerod.h"
 
 static void jadd(struct json_object *o, const char *k, struct json_object *v)
@@ -329,7 +331,79 @@ static int op_vm_release(void *ud, const char *name, struct json_object *reply,
 	return ret;
 }
 
+/* How long vm-prepare gives a node scrubbing priority. */
+#define PREPARE_PRIORITY_MS 30000
+
+static int op_vm_prepare(void *ud, const struct pzd_vm_prepare_req *req,
+			 struct json_object *reply, struct pzd_proto_err *err)
+{
+	struct pzd_daemon *d = ud;
+	struct pzd_prepare_result *res;
+	struct json_object *arr;
+	enum pzd_backing backing;
+	uint64_t now = pzd_now_ms();
+	int ret = 0;
+
+	if (pzd_backing_parse(req->backing, &backing)) {
+		pzd_proto_seterr(err, "bad-request",
+				 "vm-prepare: unknown backing \"%s\"", req->backing);
+		return -1;
+	}
+	/* Every node first: a bad request does nothing. */
+	for (size_t i = 0; i < req->n; i++)
+		if (!pzd_engine_node(d, req->item[i].node)) {
+			pzd_proto_seterr(err, "no-such-node",
+					 "vm-prepare: node %u does not exist",
+					 req->item[i].node);
+			return -1;
+		}
+	res = calloc(req->n, sizeof(*res));
+	arr = json_object_new_array();
+	if (!res || !arr) {
+		free(res);
+		json_object_put(arr);
+		pzd_proto_seterr(err, "internal", "vm-prepare: out of memory");
+		return -1;
+	}
+	log_info("vm-prepare%s%s: %zu node(s), %s", req->name ? " for " : "",
+		 req->name ? req->name : "", req->n, req->backing);
+	for (size_t i = 0; i < req->n && !ret; i++) {
+		struct pzd_node *n = pzd_engine_node(d, req->item[i].node);
+		struct json_object *o;
+
+		ret = pzd_prepare_node("", n->id, req->item[i].size, backing,
+				       req->compact, req->topup, &res[i]);
+		if (ret) {
+			pzd_proto_seterr(err, ret == -ENODEV ? "no-such-node" :
+					 ret == -EBADMSG || ret == -ENOMEM ||
+					 ret == -EIO ? "internal" : "bad-request",
+					 "vm-prepare: node %u: %s", n->id,
+					 res[i].error);
+			break;
+		}
+		n->priority_until_ms = now + PREPARE_PRIORITY_MS;
+		o = pzd_prepare_result_json(&res[i]);
+		if (!o || json_object_array_add(arr, o)) {
+			json_object_put(o);
+			pzd_proto_seterr(err, "internal", "vm-prepare: out of memory");
+			ret = -ENOMEM;
+			break;
+		}
+		jadd(o, "priority_s", json_object_new_int(PREPARE_PRIORITY_MS / 1000));
+	}
+	free(res);
+	if (ret) {
+		json_object_put(arr);
+		return -1;
+	}
+	jadd(reply, "nodes", arr);
+	/* Priority takes effect now, not at the next tick. */
+	pzd_engine_config_changed(d);
+	return 0;
+}
+
 const struct pzd_protocol_ops pzd_status_ops = {
+	.vm_prepare = op_vm_prepare,
 	.pool_claim = op_pool_claim,
 	.vm_reserve = op_vm_reserve,
 	.vm_unreserve = op_vm_unreserve,
