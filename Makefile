@@ -4,7 +4,7 @@ BUILD   ?= build
 KERNELS ?= 6.1 6.12
 export BUILD KERNELS
 
-.PHONY: all proto check check-proto check-unit check-kmod check-daemon checkpatch bench demo clean
+.PHONY: all proto check check-proto check-unit check-kmod check-daemon check-pool checkpatch bench demo clean
 
 all:
 	cmake -S . -B $(BUILD) -DPREZERO_WERROR=ON >/dev/null
@@ -31,11 +31,18 @@ check-kmod:
 check-daemon:
 	tests/run-suite.sh daemon
 
+# The warm pool and the libvirt hook: unit tests, host tests of the real
+# daemon on tmpfs and hugetlbfs, VM scenarios (fill, kill -9, memory hog).
+check-pool:
+	tests/run-suite.sh pool
+
 checkpatch:
 	scripts/checkpatch.sh
 
 # In the VM on every kernel line: zeroing throughput against memset, then
-# how much prezerod at full budget slows a co-running workload.
+# how much prezerod at full budget slows a co-running workload, then the
+# VM start: VFIO_IOMMU_MAP_DMA of cold, pooled and resident memory (in the
+# VM) and real QEMU's start with a prealloc backend (on this host, root).
 bench: all
 	tests/vm/run.sh --bench --scenarios b-10-zeroing --kernels "$(KERNELS)" \
 		--build-dir $(BUILD) --bench-out $(BUILD)/bench/zeroing.json
@@ -43,6 +50,12 @@ bench: all
 	tests/vm/run.sh --bench --scenarios b-20-corunner --kernels "$(KERNELS)" \
 		--build-dir $(BUILD) --bench-out $(BUILD)/bench/corunner.json
 	/usr/bin/python3 tests/bench-report.py $(BUILD)/bench/corunner.json
+	tests/vm/run.sh --bench --scenarios b-30-vmstart --kernels "$(KERNELS)" \
+		--build-dir $(BUILD) --bench-out $(BUILD)/bench/vfio-map.json
+	/usr/bin/python3 tests/bench/qemu-start.py --build-dir $(BUILD) \
+		--out $(BUILD)/bench/qemu-start.json
+	/usr/bin/python3 tests/bench-report.py -o $(BUILD)/bench/vm-start.json \
+		$(BUILD)/bench/vfio-map.json $(BUILD)/bench/qemu-start.json
 
 # The quick-start demo: prezerod and the module at work in a disposable 6.1 VM.
 demo: all

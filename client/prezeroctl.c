@@ -21,29 +21,21 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "ctlargs.h"
 #include "monotime.h"
 #include "nl.h"
 #include "number.h"
+#include "prezeroctl.h"
 #include "size.h"
 
 #ifndef PREZERO_VERSION
 #define PREZERO_VERSION "unknown"
 #endif
 
-enum {
-	EXIT_OK = 0,
-	EXIT_FAIL = 1,		/* the operation failed */
-	EXIT_USAGE = 2,
-	EXIT_NOMODULE = 3,	/* the prezero family does not exist */
-	EXIT_TIMEOUT = 4,	/* watch --timeout expired, prezerod did not answer */
-	EXIT_NODAEMON = 5,	/* the command needs prezerod, which is not running */
-};
-
 #define DEFAULT_MIN_BURST (UINT64_C(64) << 20)
-#define JSON_PRETTY (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED)
 
-static const char *prog = "prezeroctl";
-static bool opt_json;
+const char *prog = "prezeroctl";
+bool opt_json;
 static bool opt_force;
 static const char *opt_socket;	/* NULL: $PREZERO_SOCKET or the default */
 static bool utf8;
@@ -64,6 +56,23 @@ static const char usage_text[] =
 	"  node NODE|all cap RATE [BURST] override: grant at most RATE bytes/s\n"
 	"  node NODE|all reset            drop the node's overrides\n"
 	"  reload                         make prezerod re-read its configuration\n"
+	"\n"
+	"Warm pool commands (prezerod):\n"
+	"  pool [status]                  each node's pool of ready files, and the\n"
+	"                                 reservations\n"
+	"  pool claim --node NODE|any --size SIZE --to PATH [--owner USER[:GROUP]]\n"
+	"             [--mode OCTAL] [--for NAME]\n"
+	"                                 move a ready file to PATH, shrunk to SIZE\n"
+	"                                 (owner default root, mode default 0600)\n"
+	"  vm reserve --node NODE --size SIZE [--for NAME] [--ttl DURATION]\n"
+	"                                 keep a file of SIZE ready on the node\n"
+	"  vm unreserve ID | --for NAME   drop a reservation, or all of NAME's\n"
+	"  vm release NAME                VM NAME stopped: refill its reservations\n"
+	"  vm prepare [--backing anon|hugetlb-2M|hugetlb-1G] [--for NAME]\n"
+	"             [--no-compact] [--no-topup] NODE:SIZE...\n"
+	"                                 make SIZE available in large chunks on each\n"
+	"                                 NODE for a VM the pool does not serve\n"
+	"                                 (backing default anon)\n"
 	"\n"
 	"Module commands:\n"
 	"  caps                           what the module and the running kernel can do\n"
@@ -92,8 +101,9 @@ static const char usage_text[] =
 	"Sizes are bytes with an optional binary unit: 4096, 512K, 64MiB, 1.5G, 1T\n"
 	"(K = KiB = 1024 bytes). Rates and bursts are at most 1T. NODE is a NUMA node\n"
 	"number. 'all' applies to every node, in order, and stops at the first error.\n"
-	"budget, enable, disable and verify need CAP_NET_ADMIN; node and reload need\n"
-	"root or prezerod's admin group.\n"
+	"DURATION is seconds, or a number with s, m, h or d: 30, 30s, 5m, 2h.\n"
+	"budget, enable, disable and verify need CAP_NET_ADMIN; node, reload, pool\n"
+	"claim and the vm commands need root or prezerod's admin group.\n"
 	"\n"
 	"Exit status:\n"
 	"  0  success\n"
@@ -101,12 +111,13 @@ static const char usage_text[] =
 	"  2  usage error\n"
 	"  3  the prezero module is not loaded\n"
 	"  4  watch: timed out; or prezerod did not answer within 5 s\n"
-	"  5  prezerod is not running (config, node, reload)\n";
+	"  5  prezerod is not running (config, node, reload, pool, vm)\n"
+	"  6  the pool cannot serve: no ready file is large enough (pool-empty) or\n"
+	"     the pool is off or unusable (no-pool)\n";
 
 /* ---- messages --------------------------------------------------------- */
 
-__attribute__((format(printf, 2, 3)))
-static int usage_error(const char *cmd, const char *fmt, ...)
+int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -161,8 +172,7 @@ static const char *or_unknown(const char *name, uint32_t v, char *buf,
 	return buf;
 }
 
-/* "2 MiB" for exact binary multiples, else the 2-decimal form. */
-static char *format_exact(uint64_t bytes, char *buf, size_t len)
+char *format_exact(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
 					     "PiB", "EiB" };
@@ -180,12 +190,11 @@ static char *format_exact(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
-/* NODE: a decimal number 0..65535. */
-static bool parse_node(const char *s, uint32_t *id)
+bool parse_node(const char *s, uint32_t *id)
 {
 	unsigned long v;
 
-	if (pz_parse_uint(s, 0, 0xffff, &v) < 0)
+	if (pz_parse_uint(s, 0, PZ_NODE_ID_MAX, &v) < 0)
 		return false;
 	*id = (uint32_t)v;
 	return true;
@@ -198,7 +207,7 @@ static double gib_per_s(uint64_t bytes, uint64_t ns)
 	return (double)bytes / (double)ns * 1e9 / (double)(UINT64_C(1) << 30);
 }
 
-static int print_json(struct json_object *o, int flags)
+int print_json(struct json_object *o, int flags)
 {
 	puts(json_object_to_json_string_ext(o, flags |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -206,7 +215,7 @@ static int print_json(struct json_object *o, int flags)
 	return EXIT_OK;
 }
 
-static void jadd(struct json_object *o, const char *key, struct json_object *v)
+void jadd(struct json_object *o, const char *key, struct json_object *v)
 {
 	json_object_object_add(o, key, v);
 }
@@ -218,7 +227,7 @@ static const char *socket_path(void)
 	return pz_ctl_socket_path(opt_socket);
 }
 
-static int no_memory(void)
+int no_memory(void)
 {
 	fprintf(stderr, "%s: out of memory\n", prog);
 	return EXIT_FAIL;
@@ -263,15 +272,8 @@ static int ctl_error(const char *cmd, int err)
 	return EXIT_FAIL;
 }
 
-/*
- * Send req (consumed, may be NULL after an allocation failure) and take
- * the reply. Returns EXIT_OK and *reply (ok, without "ok" and "id": what
- * --json prints), or an exit code after a message. If no_daemon is not
- * NULL, a daemon that is not running is no error: *no_daemon is set and
- * EXIT_OK returned with *reply NULL.
- */
-static int daemon_call(const char *cmd, struct json_object *req,
-		       struct json_object **reply, bool *no_daemon)
+int daemon_call(const char *cmd, struct json_object *req,
+		struct json_object **reply, bool *no_daemon)
 {
 	struct json_object *r;
 	struct pz_ctl *c;
@@ -296,13 +298,16 @@ static int daemon_call(const char *cmd, struct json_object *req,
 		return ctl_error(cmd, ret);
 	if (!pz_ctl_reply_ok(r)) {
 		const char *msg = pz_ctl_error_message(r);
+		const char *code = pz_ctl_error_code(r);
 
 		/* "prezeroctl: node: node-set: only root ... (permission-denied)" */
 		fprintf(stderr, "%s: %s: %s (%s)\n", prog, cmd,
-			*msg ? msg : "prezerod refused the request",
-			pz_ctl_error_code(r));
+			*msg ? msg : "prezerod refused the request", code);
+		/* the caller's cue for a cold start, not a failure */
+		ret = !strcmp(code, "pool-empty") || !strcmp(code, "no-pool") ?
+		      EXIT_NOPOOL : EXIT_FAIL;
 		json_object_put(r);
-		return EXIT_FAIL;
+		return ret;
 	}
 	json_object_object_del(r, "ok");
 	json_object_object_del(r, "id");
@@ -310,8 +315,7 @@ static int daemon_call(const char *cmd, struct json_object *req,
 	return EXIT_OK;
 }
 
-/* Members of a reply; absent or of another type reads as absent. */
-static struct json_object *jget(struct json_object *o, const char *key)
+struct json_object *jget(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
@@ -321,7 +325,7 @@ static struct json_object *jget(struct json_object *o, const char *key)
 	return v;
 }
 
-static const char *jstr(struct json_object *o, const char *key)
+const char *jstr(struct json_object *o, const char *key)
 {
 	struct json_object *v = jget(o, key);
 
@@ -329,7 +333,7 @@ static const char *jstr(struct json_object *o, const char *key)
 	       json_object_get_string(v) : NULL;
 }
 
-static bool jnum(struct json_object *o, const char *key, double *out)
+bool jnum(struct json_object *o, const char *key, double *out)
 {
 	struct json_object *v = jget(o, key);
 
@@ -340,7 +344,7 @@ static bool jnum(struct json_object *o, const char *key, double *out)
 	return true;
 }
 
-static bool ju64(struct json_object *o, const char *key, uint64_t *out)
+bool ju64(struct json_object *o, const char *key, uint64_t *out)
 {
 	struct json_object *v = jget(o, key);
 	double d;
@@ -358,8 +362,7 @@ static bool ju64(struct json_object *o, const char *key, uint64_t *out)
 	return true;
 }
 
-/* 1, 0, or -1 when absent */
-static int jbool(struct json_object *o, const char *key)
+int jbool(struct json_object *o, const char *key)
 {
 	struct json_object *v = jget(o, key);
 
@@ -368,9 +371,9 @@ static int jbool(struct json_object *o, const char *key)
 	return json_object_get_boolean(v) ? 1 : 0;
 }
 
-/* "0", "512B", "1.5K", "256M", "12.3G": three significant digits, for
- * tables; the units are those pz_parse_size() reads (K = 1024). */
-static char *format_short(uint64_t bytes, char *buf, size_t len)
+/* Three significant digits; the units are those pz_parse_size() reads
+ * (K = 1024). */
+char *format_short(uint64_t bytes, char *buf, size_t len)
 {
 	static const char units[] = "BKMGTPE";
 	double v = (double)bytes;
@@ -409,8 +412,7 @@ static char *format_short(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
-/* "256M/s", "0" */
-static char *format_rate(uint64_t rate, char *buf, size_t len)
+char *format_rate(uint64_t rate, char *buf, size_t len)
 {
 	size_t l;
 
@@ -440,8 +442,7 @@ static char *format_size_unit(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
-/* "42s", "12m 5s", "3h 12m", "2d 4h" */
-static char *format_uptime(double secs, char *buf, size_t len)
+char *format_duration(double secs, char *buf, size_t len)
 {
 	unsigned long long t = secs > 0 && secs < 1e15 ? (unsigned long long)secs : 0;
 	unsigned long long d = t / 86400, h = t / 3600 % 24, m = t / 60 % 60;
@@ -634,9 +635,6 @@ static struct json_object *nodes_json(const struct pz_node *nodes, size_t n)
 	return o;
 }
 
-#define MAXCOLS 16
-#define CELL 40
-
 /* Display width of a UTF-8 string (one column per code point). */
 static size_t width(const char *s)
 {
@@ -654,10 +652,22 @@ static void pad(size_t n)
 		putchar(' ');
 }
 
-/* rows of ncols cells, row 0 the headings; two spaces between columns,
- * numbers right-aligned, columns marked left[] left-aligned. */
-static void print_table(char (*cells)[CELL], size_t rows, size_t ncols,
-			const bool *left)
+table_cell *table_new(const char *const *hdr, size_t ncols, size_t rows)
+{
+	table_cell *cells = calloc((rows + 1) * ncols, sizeof(*cells));
+	size_t c;
+
+	if (!cells) {
+		perror(prog);
+		return NULL;
+	}
+	for (c = 0; c < ncols; c++)
+		snprintf(cells[c], CELL, "%s", hdr[c]);
+	return cells;
+}
+
+void print_table(table_cell *cells, size_t rows, size_t ncols,
+		 const bool *left)
 {
 	size_t w[MAXCOLS] = { 0 };
 	size_t r, c;
@@ -704,19 +714,15 @@ static void print_status_table(const struct pz_node *nodes, size_t n)
 	};
 	/* left-aligned columns: the yes/no ones */
 	static const bool left[NCOLS] = { [1] = true, [13] = true };
-	char (*cells)[NCOLS][CELL] = calloc(n + 1, sizeof(*cells));
+	table_cell *cells = table_new(hdr, NCOLS, n);
 	bool lower_bound = false;
-	size_t r, c;
+	size_t r;
 
-	if (!cells) {
-		perror(prog);
+	if (!cells)
 		return;
-	}
-	for (c = 0; c < NCOLS; c++)
-		snprintf(cells[0][c], CELL, "%s", hdr[c]);
 	for (r = 0; r < n; r++) {
 		const struct pz_node *nd = &nodes[r];
-		char (*row)[CELL] = cells[r + 1];
+		table_cell *row = cells + (r + 1) * NCOLS;
 		char tmp[CELL];
 
 #define HAS(attr) PZ_HAS(nd, PREZERO_A_NODE_##attr)
@@ -775,7 +781,7 @@ static void print_status_table(const struct pz_node *nodes, size_t n)
 #undef SIZE
 #undef HAS
 	}
-	print_table(cells[0], n + 1, NCOLS, left);
+	print_table(cells, n + 1, NCOLS, left);
 	if (lower_bound)
 		printf("%s: lower bound (the free-list walk was cut short)\n",
 		       ge());
@@ -804,7 +810,7 @@ static void print_daemon_header(struct json_object *st)
 	if (state && strcmp(state, "running") && s && *s)
 		printf(": %s", s);
 	if (jnum(d, "uptime_s", &v))
-		printf(", up %s", format_uptime(v, buf, sizeof(buf)));
+		printf(", up %s", format_duration(v, buf, sizeof(buf)));
 	s = jstr(d, "config");
 	if (s)
 		printf(" (%s%s)", *s ? "config " : "built-in defaults", s);
@@ -864,24 +870,20 @@ static void print_daemon_nodes(struct json_object *nodes)
 		"NODE", "CPUS", "STATE", "IDLE", "FREE", "ZEROED", "RATE",
 		"BUDGET", "CAP", "POOL",
 	};
-	static const bool left[DCOLS] = { [1] = true, [2] = true, [9] = true };
+	static const bool left[DCOLS] = { [1] = true, [2] = true };
 	size_t n = json_object_is_type(nodes, json_type_array) ?
 		   json_object_array_length(nodes) : 0;
-	char (*cells)[DCOLS][CELL] = calloc(n + 1, sizeof(*cells));
+	table_cell *cells = table_new(hdr, DCOLS, n);
 	bool lower_bound = false, overridden = false;
-	size_t r, c;
+	size_t r;
 
-	if (!cells) {
-		perror(prog);
+	if (!cells)
 		return;
-	}
-	for (c = 0; c < DCOLS; c++)
-		snprintf(cells[0][c], CELL, "%s", hdr[c]);
 	for (r = 0; r < n; r++) {
 		struct json_object *nd = json_object_array_get_idx(nodes, r);
 		struct json_object *mod = jget(nd, "module");
 		struct json_object *ovr = jget(nd, "override");
-		char (*row)[CELL] = cells[r + 1];
+		table_cell *row = cells + (r + 1) * DCOLS;
 		char tmp[32];
 		const char *s;
 		uint64_t u;
@@ -930,10 +932,9 @@ static void print_daemon_nodes(struct json_object *nodes)
 		} else {
 			snprintf(row[8], CELL, "%s", tmp);
 		}
-		/* reserved for the warm pool */
-		snprintf(row[9], CELL, "-");
+		pool_cell(nd, row[9], CELL);
 	}
-	print_table(cells[0], n + 1, DCOLS, left);
+	print_table(cells, n + 1, DCOLS, left);
 	free(cells);
 	if (lower_bound)
 		printf("%s: lower bound (the free-list walk was cut short)\n",
@@ -1026,6 +1027,7 @@ static int cmd_status(int argc, char **argv)
 	print_daemon_header(reply);
 	putchar('\n');
 	print_daemon_nodes(jget(reply, "nodes"));
+	print_pool_notes(reply);
 	json_object_put(reply);
 	return EXIT_OK;
 }
@@ -1766,11 +1768,12 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	/* --json (and --force) are also accepted after the command
-	 * ("status 0 --json"); verify and watch parse them with their
-	 * options. */
+	 * ("status 0 --json"); verify, watch, pool and vm parse them with
+	 * their options (so that "--for --json" is a name). */
 	forceable = !strcmp(cmd, "budget") || !strcmp(cmd, "enable") ||
 		    !strcmp(cmd, "disable");
-	if (strcmp(cmd, "verify") && strcmp(cmd, "watch")) {
+	if (strcmp(cmd, "verify") && strcmp(cmd, "watch") &&
+	    strcmp(cmd, "pool") && strcmp(cmd, "vm")) {
 		int i, j;
 
 		for (i = j = 1; i < argc; i++) {
@@ -1806,6 +1809,10 @@ int main(int argc, char **argv)
 		ret = cmd_node(argc, argv);
 	else if (!strcmp(cmd, "reload"))
 		ret = cmd_reload(argc, argv);
+	else if (!strcmp(cmd, "pool"))
+		ret = cmd_pool(argc, argv);
+	else if (!strcmp(cmd, "vm"))
+		ret = cmd_vm(argc, argv);
 	else if (!strcmp(cmd, "help")) {
 		fputs(usage_text, stdout);
 		ret = EXIT_OK;

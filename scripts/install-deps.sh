@@ -9,6 +9,8 @@ pkgs=(
 	# out-of-tree module builds (Debian kernels: gcc-12; 6.12 BTF: pahole)
 	gcc-12 make pahole
 	libjson-c-dev check valgrind
+	# prezero-hook: libvirt domain XML
+	libxml2-dev
 	# prezerod: sd-event, NUMA topology, its config file parser
 	libsystemd-dev libnuma-dev libinih-dev
 	# tests/daemon: systemd-socket-activate, systemd-analyze, strace

@@ -1,6 +1,13 @@
 #!/usr/bin/python3
-"""Print the VM bench results (a JSON array from tests/vm/run.sh --bench) as
-tables, one per kind of measurement. Exit 1 if the file holds no result."""
+"""Print bench results (JSON arrays from tests/vm/run.sh --bench and
+tests/bench/qemu-start.py) as tables, one per kind of measurement.
+
+  bench-report.py [-o OUT] FILE...
+
+With -o, also write all the results of the FILEs as one array to OUT
+(how make bench puts build/bench/vm-start.json together). Exit 1 if the
+files hold no result."""
+import argparse
 import json
 import sys
 
@@ -27,6 +34,30 @@ COLUMNS = {
         ('zeroing_busy_pct', 'zeroing busy %', '{:.0f}'),
         ('zeroed_mib_per_run', 'MiB zeroed/run', '{:.0f}'),
     ],
+    'vfio-map': [
+        ('kernel', 'kernel', '{}'),
+        ('backing', 'pool on', '{}'),
+        ('size_mib', 'MiB', '{}'),
+        ('cold_s', 'cold s', '{:.3f}'),
+        ('pool_s', 'pool s', '{:.3f}'),
+        ('limit_s', 'limit s', '{:.3f}'),
+        ('cold_over_pool', 'cold/pool', '{:.1f}x'),
+        ('pool_over_limit', 'pool/limit', '{:.2f}x'),
+        ('claim_s', 'claim s', '{:.3f}'),
+        ('cold_huge_pct', 'huge % cold', '{:.0f}'),
+        ('pool_huge_pct', 'huge % pool', '{:.0f}'),
+    ],
+    'qemu-start': [
+        ('kernel', 'host kernel', '{}'),
+        ('backing', 'pool on', '{}'),
+        ('size_mib', 'MiB', '{}'),
+        ('cold_s', 'cold s', '{:.3f}'),
+        ('pool_s', 'pool s', '{:.3f}'),
+        ('limit_s', 'limit s', '{:.3f}'),
+        ('noprealloc_s', 'no-prealloc s', '{:.3f}'),
+        ('cold_over_pool', 'cold/pool', '{:.1f}x'),
+        ('claim_s', 'claim s', '{:.3f}'),
+    ],
 }
 
 
@@ -41,19 +72,30 @@ def table(rows, cols):
                         for i, (v, w) in enumerate(zip(c, widths))))
 
 
-def main(path):
-    with open(path, encoding='utf-8') as f:
-        results = json.load(f)
+def main():
+    ap = argparse.ArgumentParser(description='Print bench results as tables.')
+    ap.add_argument('-o', '--out', help='also write all results here')
+    ap.add_argument('files', nargs='+')
+    args = ap.parse_args()
+    results = []
+    for path in args.files:
+        with open(path, encoding='utf-8') as f:
+            results += json.load(f)
+    src = ', '.join(args.files)
     if not results:
-        print(f'{path}: no bench results', file=sys.stderr)
+        print(f'{src}: no bench results', file=sys.stderr)
         return 1
     for what, cols in COLUMNS.items():
         rows = [r for r in results if r.get('what') == what]
         if rows:
-            print(f'# {what} ({path})')
+            print(f'# {what} ({args.out or src})')
             table(rows, cols)
+    if args.out:
+        with open(args.out, 'w', encoding='utf-8') as f:
+            json.dump(results, f, indent=1)
+            f.write('\n')
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main())

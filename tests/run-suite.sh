@@ -8,8 +8,13 @@
 #   kmod   checkpatch, then the VM bench on every kernel line: W=1 module
 #          build and the module's scenarios (tests/vm/guest/t-NN-*.sh)
 #   daemon prezerod: its unit tests (unless the unit area runs too), the host
-#          tests of the real daemon (tests/daemon/) and, on every kernel
-#          line, the daemon's VM scenarios (tests/vm/guest/t-1NN-*.sh)
+#          tests of the real daemon (tests/daemon/t-0N-*, t-1N-*) and, on
+#          every kernel line, the daemon's VM scenarios
+#          (tests/vm/guest/t-10N-*.sh)
+#   pool   the warm pool and the libvirt hook: unit tests labelled "pool"
+#          (those not labelled "unit" too, when the unit area runs), the
+#          host tests tests/daemon/t-2N-*.sh and, on every kernel line, the
+#          VM scenarios tests/vm/guest/t-11N-*.sh
 # Every area adds its tests to one count; the last line is
 # "N passed, M failed" and the exit status is non-zero on any failure.
 set -uo pipefail
@@ -18,7 +23,7 @@ cd "$top" || exit 1
 build=${BUILD:-build}
 kernels=${KERNELS:-6.1 6.12}
 areas=("$@")
-[ ${#areas[@]} -gt 0 ] || areas=(proto unit kmod daemon)
+[ ${#areas[@]} -gt 0 ] || areas=(proto unit kmod daemon pool)
 
 passed=0 failed=0
 log=$build/suite
@@ -45,10 +50,10 @@ step() {
 	fi
 }
 
-# ctest_counts DIR LABEL: run ctest and add its totals
+# ctest_counts DIR LABEL [CTEST-ARGS...]: run ctest and add its totals
 ctest_counts() {
 	local out total nfail
-	out=$(ctest --test-dir "$1" -L "$2" --output-on-failure 2>&1)
+	out=$(ctest --test-dir "$1" -L "$2" "${@:3}" --output-on-failure 2>&1)
 	echo "$out" | grep -E '^\s*[0-9]+/[0-9]+ Test|tests passed|Failed|\*\*\*' | sed 's/^/    /'
 	total=$(echo "$out" | sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p')
 	nfail=$(echo "$out" | sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p')
@@ -111,15 +116,29 @@ area_daemon() {
 	ensure_build
 	# With the unit area they ran there already.
 	[[ " ${areas[*]} " == *" unit "* ]] || ctest_counts "$build" daemon
-	tests/daemon/run.sh --build-dir "$build" 2>&1 | tee "$log/daemon.log"
+	# t-2N-* (the pool's) run in the pool area
+	tests/daemon/run.sh --build-dir "$build" 't-0[0-9]-*' 't-1[0-9]-*' 2>&1 |
+		tee "$log/daemon.log"
 	summary "host daemon tests" "$log/daemon.log"
-	vm vm-daemon 't-1[0-9][0-9]-*'
+	vm vm-daemon 't-10[0-9]-*'
+}
+
+area_pool() {
+	local only=() n
+	ensure_build
+	# With the unit area, the tests labelled "unit" too ran there already.
+	[[ " ${areas[*]} " == *" unit "* ]] && only=(-LE unit)
+	n=$(ctest --test-dir "$build" -N -L pool "${only[@]}" | sed -n 's/^Total Tests: //p')
+	[ "${n:-0}" -gt 0 ] && ctest_counts "$build" pool "${only[@]}"
+	tests/daemon/run.sh --build-dir "$build" 't-2[0-9]-*' 2>&1 | tee "$log/pool.log"
+	summary "host pool tests" "$log/pool.log"
+	vm vm-pool 't-11[0-9]-*'
 }
 
 for a in "${areas[@]}"; do
 	case $a in
-	proto | unit | kmod | daemon) echo "# $a"; "area_$a" ;;
-	*) echo "run-suite: unknown area '$a' (proto, unit, kmod, daemon)" >&2; exit 2 ;;
+	proto | unit | kmod | daemon | pool) echo "# $a"; "area_$a" ;;
+	*) echo "run-suite: unknown area '$a' (proto, unit, kmod, daemon, pool)" >&2; exit 2 ;;
 	esac
 done
 echo "$passed passed, $failed failed"
