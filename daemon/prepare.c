@@ -21,6 +21,7 @@
 #include "log.h"
 #include "number.h"
 #include "prepare.h"
+#include "sample.h"
 #include "size.h"
 
 #define NODE_DIR "/sys/devices/system/node/node%u"
@@ -96,56 +97,12 @@ static int mkpath(char *buf, const char *root, const char *fmt, ...)
 	return 0;
 }
 
-/* A whole file into a NUL-terminated malloc'ed buffer: proc files have no
- * size, so read until EOF. -EBADMSG if it holds a NUL (not text). */
+/* sample.c's reader; a NUL inside (-EINVAL) is a malformed kernel file. */
 static int read_text(const char *path, char **out)
 {
-	size_t size = 4096, len = 0;
-	char *buf = NULL, *nbuf;
-	ssize_t n;
-	int fd, err;
+	int r = pzd_read_file(path, out);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (!buf || size - len < 2) {
-			if (buf && size >= READ_MAX) {
-				err = -EFBIG;
-				goto fail;
-			}
-			if (buf)
-				size *= 2;
-			nbuf = realloc(buf, size);
-			if (!nbuf) {
-				err = -ENOMEM;
-				goto fail;
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, size - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		free(buf);
-		return -EBADMSG;
-	}
-	*out = buf;
-	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return err;
+	return r == -EINVAL ? -EBADMSG : r;
 }
 
 /* Write a value the way `echo VALUE > FILE` does; sysfs reports a refused

@@ -19,7 +19,7 @@
  * no size and can be larger than one read() returns, so read until EOF,
  * growing the buffer.
  */
-static int read_file(const char *path, char **out)
+int pzd_read_file(const char *path, char **out)
 {
 	size_t size = 4096, len = 0;
 	char *buf, *nbuf;
@@ -184,7 +184,7 @@ int pzd_read_proc_stat(const char *path, struct pzd_cpu_times *cpus,
 	char *text;
 	int ret;
 
-	ret = read_file(path, &text);
+	ret = pzd_read_file(path, &text);
 	if (ret)
 		return ret;
 	ret = pzd_parse_proc_stat(text, cpus, max);
@@ -337,7 +337,7 @@ int pzd_read_psi(const char *path, struct pzd_psi *psi)
 	char *text;
 	int ret;
 
-	ret = read_file(path, &text);
+	ret = pzd_read_file(path, &text);
 	if (ret)
 		return ret;
 	ret = pzd_parse_psi(text, psi);
@@ -390,7 +390,7 @@ int pzd_read_task_cpu(pid_t pid, uint64_t *ticks)
 	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	ret = read_file(path, &text);
+	ret = pzd_read_file(path, &text);
 	if (ret < 0)
 		return ret;
 	ret = pzd_parse_task_stat(text, ticks);

@@ -78,6 +78,10 @@ struct pzd_psi {
 	uint64_t some_total_us, full_total_us;
 };
 
+/* A whole (proc or sysfs) file, NUL-terminated, malloc'ed: 0, -EINVAL if it
+ * holds a NUL, or -errno. */
+int pzd_read_file(const char *path, char **out);
+
 /* Strict: only "some" and "full" lines, each once, fields in the kernel's
  * order; "some" is required. On error *psi is unchanged. */
 int pzd_parse_psi(const char *text, struct pzd_psi *psi);	/* 0 or -EINVAL */
