@@ -26,8 +26,10 @@
 #include <numaif.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "pool.h"
 #include "protocol.h"
+#include "sample.h"
 #include "size.h"
 
 /* Wait this long after a failed fill before trying again. */
@@ -203,36 +205,6 @@ static const char *fmt_size(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-static int read_u64_file(const char *path, uint64_t *out)
-{
-	unsigned long long v;
-	FILE *f = fopen(path, "re");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%llu", &v) == 1;
-	fclose(f);
-	if (!ok)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int write_u64_file(const char *path, uint64_t v)
-{
-	FILE *f = fopen(path, "we");
-	int ret = 0;
-
-	if (!f)
-		return -errno;
-	if (fprintf(f, "%" PRIu64 "\n", v) < 0)
-		ret = -EIO;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	return ret;
-}
-
 static uint64_t node_file_bytes(const struct pool_node *n)
 {
 	uint64_t sum = 0;
@@ -266,12 +238,10 @@ static void drop_file(struct pool_node *n, size_t j)
 
 /* ---- reservations, kept in cfg->pool_state_file ---- */
 
+/* The engine's clock (prezerod.h's pzd_now_ms), for the times we keep. */
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)pz_mono_ms();
 }
 
 static int64_t real_s(void)
@@ -521,10 +491,8 @@ static int make_plan(struct pzd_pool *p, struct pool_node *n, struct plan *pl)
 }
 
 /* The file matched to a named reservation, or -1 */
-static uint64_t file_resv(const struct pzd_pool *p, const struct plan *pl,
-			  size_t j)
+static uint64_t file_resv(const struct plan *pl, size_t j)
 {
-	(void)p;
 	for (size_t i = 0; i < pl->nwant; i++)
 		if (pl->match[i] == (int)j)
 			return pl->want[i].resv_id;
@@ -793,9 +761,8 @@ struct pzd_pool *pzd_pool_new(sd_event *event, const struct pzd_config *cfg,
 	return p;
 }
 
-static void abort_fill(struct pzd_pool *p, struct pool_node *n)
+static void abort_fill(struct pool_node *n)
 {
-	(void)p;
 	if (n->filling && n->fill)
 		pzd_fill_abort(n->fill);
 }
@@ -856,8 +823,9 @@ const char *pzd_pool_reason(const struct pzd_pool *p)
  */
 static void ensure_overcommit(struct pzd_pool *p, uint64_t pages)
 {
-	char path[160], dir[96];
+	char path[160], dir[96], val[24];
 	uint64_t surplus, over, want;
+	int r;
 
 	if (p->fs != PZD_POOL_FS_HUGETLBFS || !p->cfg->pool_hugetlb_overcommit ||
 	    p->page_size >= (UINT64_C(1) << 30))
@@ -865,17 +833,19 @@ static void ensure_overcommit(struct pzd_pool *p, uint64_t pages)
 	snprintf(dir, sizeof(dir), "%s/hugepages-%" PRIu64 "kB", HUGEPAGES_SYS,
 		 p->page_size >> 10);
 	snprintf(path, sizeof(path), "%s/surplus_hugepages", dir);
-	if (read_u64_file(path, &surplus))
+	if (pzd_read_u64(path, &surplus))
 		return;
 	snprintf(path, sizeof(path), "%s/nr_overcommit_hugepages", dir);
-	if (read_u64_file(path, &over))
+	if (pzd_read_u64(path, &over))
 		return;
 	want = surplus + pages;
 	if (over >= want)
 		return;
-	if (write_u64_file(path, want)) {
+	snprintf(val, sizeof(val), "%" PRIu64 "\n", want);
+	r = pzd_write_file(path, val);
+	if (r) {
 		log_warning("pool: cannot raise %s to %" PRIu64 ": %s", path,
-			    want, strerror(errno));
+			    want, strerror(-r));
 		return;
 	}
 	if (p->overcommit_set != want)
@@ -995,7 +965,7 @@ static uint64_t give_back(struct pzd_pool *p, struct pool_node *n,
 	uint64_t freed = 0;
 	struct plan pl;
 
-	abort_fill(p, n);
+	abort_fill(n);
 	while (n->nfile && (freed < need || !freed)) {
 		int pick = -1;
 		bool pick_resv = true;
@@ -1003,7 +973,7 @@ static uint64_t give_back(struct pzd_pool *p, struct pool_node *n,
 		if (make_plan(p, n, &pl))
 			break;
 		for (size_t j = 0; j < n->nfile; j++) {
-			bool r = file_resv(p, &pl, j) != 0;
+			bool r = file_resv(&pl, j) != 0;
 
 			if (pick < 0 || (pick_resv && !r) ||
 			    (r == pick_resv &&
@@ -1020,6 +990,14 @@ static uint64_t give_back(struct pzd_pool *p, struct pool_node *n,
 	return freed;
 }
 
+/* The free memory the pool leaves a node (reserve_pct of its total). */
+static uint64_t node_reserve(const struct pzd_pool *p,
+			     const struct pzd_pool_node_in *in)
+{
+	return (uint64_t)((double)in->total_bytes * p->cfg->pool_reserve_pct /
+			  100.0);
+}
+
 static void node_round(struct pzd_pool *p, struct pool_node *n,
 		       const struct pzd_pool_node_in *in, bool pressure,
 		       uint64_t now)
@@ -1033,8 +1011,7 @@ static void node_round(struct pzd_pool *p, struct pool_node *n,
 		n->have_in = true;
 	}
 	if (in && in->mem_valid)
-		reserve = (uint64_t)((double)in->total_bytes *
-				     p->cfg->pool_reserve_pct / 100.0);
+		reserve = node_reserve(p, in);
 	sample_rate(n, now);
 
 	if (in && in->mem_valid && in->free_bytes < reserve &&
@@ -1074,7 +1051,7 @@ static void node_round(struct pzd_pool *p, struct pool_node *n,
 		snprintf(n->reason, sizeof(n->reason), "%s",
 			 pl.nwant ? "at target" : "no target");
 		if (n->filling && !pl.nwant)
-			abort_fill(p, n);
+			abort_fill(n);
 	} else if (n->filling) {
 		n->state = "filling";
 		snprintf(n->reason, sizeof(n->reason), "filling %s",
@@ -1137,23 +1114,12 @@ void pzd_pool_watch(struct pzd_pool *p, const struct pzd_pool_node_in *in,
 		return;
 	for (size_t i = 0; i < p->nnode && i < nnode; i++) {
 		struct pool_node *n = &p->node[i];
-		uint64_t reserve = (uint64_t)((double)in[i].total_bytes *
-					      p->cfg->pool_reserve_pct / 100.0);
+		uint64_t reserve = node_reserve(p, &in[i]);
 
 		if (in[i].mem_valid && in[i].free_bytes < reserve &&
 		    (n->nfile || n->filling))
 			node_round(p, n, &in[i], false, now_ms);
 	}
-}
-
-void pzd_pool_pressure(struct pzd_pool *p, const struct pzd_pool_node_in *in,
-		       size_t nnode, uint64_t now_ms)
-{
-	if (!pzd_pool_usable(p))
-		return;
-	for (size_t i = 0; i < p->nnode; i++)
-		node_round(p, &p->node[i], i < nnode ? &in[i] : NULL, true,
-			   now_ms);
 }
 
 /* ---- status ---- */
@@ -1193,15 +1159,13 @@ static struct json_object *resv_json(const struct pzd_pool *p,
 	return o;
 }
 
-struct json_object *pzd_pool_node_json(struct pzd_pool *p, unsigned int node,
-				       uint64_t now_ms)
+struct json_object *pzd_pool_node_json(struct pzd_pool *p, unsigned int node)
 {
 	struct pool_node *n;
 	struct json_object *o;
 	uint64_t target = 0, reserved = 0;
 	struct plan pl;
 
-	(void)now_ms;
 	if (!pzd_pool_usable(p) || node >= p->nnode)
 		return NULL;
 	n = &p->node[node];
@@ -1277,7 +1241,7 @@ static int pick_on_node(struct pzd_pool *p, struct pool_node *n,
 	if (make_plan(p, n, &pl))
 		return -1;
 	for (size_t j = 0; j < n->nfile; j++) {
-		uint64_t rid = file_resv(p, &pl, j);
+		uint64_t rid = file_resv(&pl, j);
 		const struct resv *r = rid ? find_resv(p, rid) : NULL;
 		uint64_t fsz = n->file[j].size;
 

@@ -84,7 +84,7 @@ void pzd_pool_config(struct pzd_pool *p, const struct pzd_config *cfg);
  * Once per engine round: expire reservations, give memory back where a
  * node is short (free below reserve_pct) or pressure is on, delete files
  * nobody wants, and start a fill where a node wants more and has room.
- * pressure: a PSI trigger or high memory PSI this round.
+ * pressure: the PSI trigger fired, or memory stalled at its rate, this round.
  */
 void pzd_pool_round(struct pzd_pool *p, const struct pzd_pool_node_in *in,
 		    size_t nnode, bool pressure, uint64_t now_ms);
@@ -99,14 +99,9 @@ bool pzd_pool_holds(const struct pzd_pool *p);
 void pzd_pool_watch(struct pzd_pool *p, const struct pzd_pool_node_in *in,
 		    size_t nnode, uint64_t now_ms);
 
-/* A PSI memory trigger fired: give back at once, before the next round. */
-void pzd_pool_pressure(struct pzd_pool *p, const struct pzd_pool_node_in *in,
-		       size_t nnode, uint64_t now_ms);
-
 /* status: the node's pool object (NULL for JSON null) and the top-level
  * pool object. */
-struct json_object *pzd_pool_node_json(struct pzd_pool *p, unsigned int node,
-				       uint64_t now_ms);
+struct json_object *pzd_pool_node_json(struct pzd_pool *p, unsigned int node);
 struct json_object *pzd_pool_json(struct pzd_pool *p, uint64_t now_ms);
 /* The pool works (else claims get "no-pool"); reason says why not. */
 bool pzd_pool_usable(const struct pzd_pool *p);

@@ -107,27 +107,6 @@ static int read_text(const char *path, char **out)
 
 /* Write a value the way `echo VALUE > FILE` does; sysfs reports a refused
  * value as the write's (or, when buffered, the close's) error. */
-static int write_text(const char *path, const char *value)
-{
-	size_t len = strlen(value);
-	ssize_t n;
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	do
-		n = write(fd, value, len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		err = -errno;
-	else if ((size_t)n != len)
-		err = -EIO;
-	if (close(fd) && !err && errno != EINTR)
-		err = -errno;
-	return err;
-}
-
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -365,28 +344,13 @@ static int node_check(const char *root, unsigned int node, char *err,
 static int read_counter(const char *path, uint64_t *v, char *err,
 			size_t errlen)
 {
-	unsigned long x;
-	char *text;
-	size_t len;
-	int r;
+	int r = pzd_read_u64(path, v);
 
-	r = read_text(path, &text);
-	if (r) {
-		msg(err, errlen, "%s: %s", path, r == -EBADMSG ?
-		    "not a text file" : strerror(-r));
-		return r;
-	}
-	len = strlen(text);
-	if (len && text[len - 1] == '\n')
-		text[--len] = '\0';
-	r = pz_parse_uint(text, 0, ULONG_MAX, &x);
-	free(text);
-	if (r) {
+	if (r == -EBADMSG)
 		msg(err, errlen, "%s: not a page count", path);
-		return -EBADMSG;
-	}
-	*v = x;
-	return 0;
+	else if (r)
+		msg(err, errlen, "%s: %s", path, strerror(-r));
+	return r;
 }
 
 #define HUGE_DIR NODE_DIR "/hugepages/hugepages-%llukB"
@@ -474,7 +438,7 @@ static int compact_node(const char *root, struct pzd_prepare_result *res,
 
 	r = mkpath(path, root, NODE_DIR "/compact", res->node);
 	if (!r)
-		r = write_text(path, "1");
+		r = pzd_write_file(path, "1");
 	if (r) {
 		action(res, LOG_WARNING, "could not compact node %u: %s",
 		       res->node, strerror(-r));
@@ -517,7 +481,7 @@ static int topup_node(const char *root, struct pzd_prepare_result *res,
 		 (unsigned long long)(h->nr + ask));
 	r = mkpath(path, root, HUGE_DIR "/nr_hugepages", res->node, kb);
 	if (!r)
-		r = write_text(path, val);
+		r = pzd_write_file(path, val);
 	if (r) {
 		action(res, LOG_WARNING,
 		       "could not raise node %u %s pool by %llu pages: %s",

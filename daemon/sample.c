@@ -3,16 +3,60 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "number.h"
 #include "sample.h"
 
 /* /proc/stat of a 8192-CPU machine is about 1 MiB; anything this big is not
  * a proc file we know. */
 #define READ_MAX (64U << 20)
+
+int pzd_write_file(const char *path, const char *value)
+{
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	if (close(fd) && !err && errno != EINTR)
+		err = -errno;
+	return err;
+}
+
+int pzd_read_u64(const char *path, uint64_t *v)
+{
+	unsigned long x;
+	char *text;
+	size_t len;
+	int r;
+
+	r = pzd_read_file(path, &text);
+	if (r)
+		return r == -EINVAL ? -EBADMSG : r;
+	len = strlen(text);
+	if (len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	r = pz_parse_uint(text, 0, ULONG_MAX, &x);
+	free(text);
+	if (r)
+		return -EBADMSG;
+	*v = x;
+	return 0;
+}
 
 /*
  * Read a whole file into a NUL-terminated malloc'ed buffer. proc files have

@@ -81,6 +81,11 @@ struct pzd_psi {
 /* A whole (proc or sysfs) file, NUL-terminated, malloc'ed: 0, -EINVAL if it
  * holds a NUL, or -errno. */
 int pzd_read_file(const char *path, char **out);
+/* A sysfs counter: one decimal number and a newline. 0, -EBADMSG if the
+ * file is not that, or -errno. */
+int pzd_read_u64(const char *path, uint64_t *v);
+/* Write value to a sysfs file in one write(): 0 or -errno (-EIO if short). */
+int pzd_write_file(const char *path, const char *value);
 
 /* Strict: only "some" and "full" lines, each once, fields in the kernel's
  * order; "some" is required. On error *psi is unchanged. */

@@ -160,7 +160,7 @@ static struct json_object *node_json(struct pzd_daemon *d,
 	jadd(o, "override", override_json(&n->ovr));
 	jadd(o, "module", n->have_mod ? mod_node_json(&n->mod) : NULL);
 	jadd(o, "zero_rate", ju64((uint64_t)(n->zero_rate + 0.5)));
-	jadd(o, "pool", pzd_pool_node_json(d->pool, n->id, pzd_now_ms()));
+	jadd(o, "pool", pzd_pool_node_json(d->pool, n->id));
 	return o;
 }
 
