@@ -78,7 +78,8 @@ pid_alive() {
 scaled() { awk -v s="$1" -v f="$PZ_TIMEOUT_SCALE" 'BEGIN { print s * f }'; }
 
 # wait_for SECONDS DESC CMD...: poll CMD until it succeeds; fail after
-# SECONDS (scaled). A bounded wait, not a timing assertion.
+# SECONDS (scaled). A bounded wait, not a timing assertion. On a timeout
+# the function named by WAIT_FOR_DUMP, if set, shows what was seen.
 wait_for() {
 	local limit desc end
 	limit=$(scaled "$1") desc=$2
@@ -86,6 +87,7 @@ wait_for() {
 	end=$(awk -v l="$limit" -v n="$(date +%s.%N)" 'BEGIN { printf "%.3f", n + l }')
 	until "$@" >/dev/null 2>&1; do
 		if awk -v e="$end" -v n="$(date +%s.%N)" 'BEGIN { exit !(n > e) }'; then
+			[ -z "${WAIT_FOR_DUMP:-}" ] || "$WAIT_FOR_DUMP"
 			fail "timed out after ${limit}s waiting for: $desc"
 		fi
 		sleep 0.1

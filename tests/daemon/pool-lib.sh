@@ -184,22 +184,15 @@ p = [n for n in d["nodes"] if n["id"] == int(sys.argv[1])][0]["pool"]
 sys.exit(0 if p["state"] == "full" and p["filling_bytes"] == 0 and
          p["bytes"] >= p["target_bytes"] else 1)' "$1"
 }
-# _pool_wait SECS DESC CMD...: wait_for, but on a timeout the last status
-# is shown too.
+# The pool's part of status, shown when a wait times out.
+_pool_dump() {
+	echo "--- last status ---"
+	printf '{"cmd":"status"}\n' | python3 "$RAWCLIENT" send "$SOCK" 2>&1 |
+		python3 -c 'import json, sys; d = json.loads(sys.stdin.readline()); print(json.dumps({"pool": d.get("pool"), "nodes": [n.get("pool") for n in d.get("nodes", [])]}, indent=1))' 2>&1
+}
+# _pool_wait SECS DESC CMD...: wait_for, showing the pool on a timeout.
 _pool_wait() {
-	local limit desc end
-	limit=$(scaled "$1") desc=$2
-	shift 2
-	end=$(awk -v l="$limit" -v n="$(date +%s.%N)" 'BEGIN { printf "%.3f", n + l }')
-	until "$@" >/dev/null 2>&1; do
-		if awk -v e="$end" -v n="$(date +%s.%N)" 'BEGIN { exit !(n > e) }'; then
-			echo "--- last status ---"
-			printf '{"cmd":"status"}\n' | python3 "$RAWCLIENT" send "$SOCK" 2>&1 |
-				python3 -c 'import json, sys; d = json.loads(sys.stdin.readline()); print(json.dumps({"pool": d.get("pool"), "nodes": [n.get("pool") for n in d.get("nodes", [])]}, indent=1))' 2>&1
-			fail "timed out after ${limit}s waiting for: $desc"
-		fi
-		sleep 0.1
-	done
+	WAIT_FOR_DUMP=_pool_dump wait_for "$@"
 }
 wait_pool() {
 	_pool_wait "$3" "node $1 pool $2" _pool_is "$1" "$2"
@@ -298,4 +291,18 @@ for _ in range(len(paths) + st):
     print(f.readline().decode().rstrip("\n"))
 PY
 	[ "$RC" -eq 0 ] || { cat "$OUT"; fail "claim_burst failed"; }
+}
+
+# pool_fs_end FS MNT DIR NR0 SURP0: after the daemon stopped, delete the
+# pool directory; on hugetlbfs no 2M page may stay on the mount (the
+# system-wide counters, NR0 and SURP0 at the start, are only shown: other
+# users share this host). Then unmount.
+pool_fs_end() {
+	local fs=$1 mnt=$2
+	rm -rf "$3"
+	if [ "$fs" = hugetlbfs ]; then
+		expect_eq "$(hp_mount_used "$mnt")" 0 "no file left: the mount has no 2M page"
+		say "system-wide 2M pages: nr $4 -> $(cat "$PZ_HP/nr_hugepages"), surplus $5 -> $(cat "$PZ_HP/surplus_hugepages") (not asserted on a shared host)"
+	fi
+	umount "$mnt" || fail "umount $mnt"
 }

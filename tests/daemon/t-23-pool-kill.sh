@@ -172,12 +172,7 @@ suite() {
 	[ "$fills" -gt 0 ] || fail "no kill hit a fill: the test did not test what it says"
 
 	daemon_stop
-	rm -rf "$P"
-	if [ "$fs" = hugetlbfs ]; then
-		expect_eq "$(hp_mount_used "$mnt")" 0 "no file left: the mount has no 2M page"
-		say "system-wide 2M pages: nr $nr0 -> $(cat "$PZ_HP/nr_hugepages"), surplus $surp0 -> $(cat "$PZ_HP/surplus_hugepages") (not asserted on a shared host)"
-	fi
-	umount "$mnt" || fail "umount $mnt"
+	pool_fs_end "$fs" "$mnt" "$P" "$nr0" "$surp0"
 }
 
 for fs in $(pool_fs_list); do
