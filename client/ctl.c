@@ -338,7 +338,7 @@ int pz_ctl_call(struct pz_ctl *c, struct json_object *req,
 	int64_t deadline = deadline_of(timeout_ms);
 	char *out = NULL, *line = NULL;
 	const char *s;
-	size_t len, line_len;
+	size_t len, line_len = 0;
 	int ret, sent;
 
 	if (reply)

@@ -916,7 +916,7 @@ static int hook(const char *vm, const char *op, const char *subop)
 	struct pz_dom d;
 	char err[512];
 	char *xml = NULL;
-	size_t len;
+	size_t len = 0;
 	int ret, bad = 0;
 
 	if (!strcmp(op, "migrate") || !strcmp(op, "restore")) {

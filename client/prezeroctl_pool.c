@@ -697,7 +697,7 @@ static int vm_release(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct json_object *req, *reply;
-	const char *name;
+	const char *name = NULL;
 	uint64_t refill;
 	char buf[32];
 	int c, ret;
