@@ -282,6 +282,22 @@ static int set_default(char **v, const char *def)
 	return *v ? 0 : -ENOMEM;
 }
 
+/* dir = dir + "/libvirt/qemu"; -1 without memory (dir unchanged). */
+static int libvirt_subdir(char **dir)
+{
+	static const char sub[] = "/libvirt/qemu";
+	size_t len = strlen(*dir);
+	char *d = malloc(len + sizeof(sub));
+
+	if (!d)
+		return -1;
+	memcpy(d, *dir, len);
+	memcpy(d + len, sub, sizeof(sub));
+	free(*dir);
+	*dir = d;
+	return 0;
+}
+
 int pz_qemu_conf_parse(const char *text, size_t len, struct pz_qemu_conf *c,
 		       char *err, size_t errlen)
 {
@@ -301,6 +317,10 @@ int pz_qemu_conf_parse(const char *text, size_t len, struct pz_qemu_conf *c,
 		if (!ret)
 			ret = parse_separator(&p);
 	}
+	/* libvirt keeps its directories in <memory_backing_dir>/libvirt/qemu
+	 * (qemu_conf.c), but uses its own default as it is. */
+	if (!ret && p.have_dir && libvirt_subdir(&c->memory_backing_dir))
+		ret = cfail(&p, -ENOMEM, "out of memory");
 	if (!ret && (set_default(&c->memory_backing_dir, PZ_QEMU_MEMORY_BACKING_DIR) ||
 		     set_default(&c->user, PZ_QEMU_USER) ||
 		     set_default(&c->group, PZ_QEMU_GROUP)))

@@ -28,6 +28,8 @@
 #define PZ_QEMU_GROUP "libvirt-qemu"
 
 struct pz_qemu_conf {
+	/* The directory libvirt makes its per-domain directories in: the
+	 * file's memory_backing_dir + "/libvirt/qemu", or the default. */
 	char *memory_backing_dir;
 	char *user;
 	char *group;

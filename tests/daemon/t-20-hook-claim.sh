@@ -19,7 +19,10 @@ unset PREZERO_HOOK_DEADLINE_MS PREZERO_HOOK_DEBUG PREZERO_QEMU_CONF
 SHM=$(mktemp -d /dev/shm/pzt-hook.XXXXXX)
 trap 'rm -rf "$SHM"; _cleanup' EXIT
 POOL=$SHM/pool
-RAMDIR=$SHM/ram
+# qemu.conf names BACKING; libvirt keeps its per-domain directories in
+# BACKING/libvirt/qemu (qemu_conf.c).
+BACKING=$SHM/ram
+RAMDIR=$BACKING/libvirt/qemu
 mkdir -p "$RAMDIR"
 FILE=$((64 << 20))
 
@@ -40,7 +43,7 @@ if grep -q '"unknown-command"' "$OUT"; then
 fi
 
 QCONF=$PZ_TMP/qemu.conf
-printf 'memory_backing_dir = "%s"\nuser = "+4242"\ngroup = "+4343"\n' "$RAMDIR" >"$QCONF"
+printf 'memory_backing_dir = "%s"\nuser = "+4242"\ngroup = "+4343"\n' "$BACKING" >"$QCONF"
 export PREZERO_QEMU_CONF=$QCONF PREZERO_SOCKET=$SOCK PREZERO_HOOK_DEADLINE_MS=5000
 
 # domain NAME ID MIB [NUMA]: a file-backed, shared guest with a VFIO device
@@ -109,7 +112,7 @@ expect_rc 0 "a second start begin"
 expect_out "warning: claim-vm: claim memory .*: not done: bad-path" "an existing path is a warning"
 
 # memory_backing_dir on another filesystem than the pool.
-mkdir -p "$PZ_TMP/ram/7-other-vm"
+mkdir -p "$PZ_TMP/ram/libvirt/qemu/7-other-vm"
 printf 'memory_backing_dir = "%s"\nuser = "+4242"\ngroup = "+4343"\n' "$PZ_TMP/ram" >"$PZ_TMP/other.conf"
 domain other-vm 7 16 >"$PZ_TMP/vm3.xml"
 PREZERO_QEMU_CONF=$PZ_TMP/other.conf hook other-vm start begin - <"$PZ_TMP/vm3.xml"

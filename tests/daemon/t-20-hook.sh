@@ -22,12 +22,15 @@ DOMS=$PZ_REPO/tests/unit/data/domains
 [ -x "$HOOK" ] || fail "no $HOOK (build the prezero-hook target)"
 unset PREZERO_HOOK_DEADLINE_MS PREZERO_HOOK_DEBUG PREZERO_QEMU_CONF
 
-RAMDIR=$PZ_TMP/ram
+# qemu.conf names BACKING; libvirt keeps its per-domain directories in
+# BACKING/libvirt/qemu (qemu_conf.c).
+BACKING=$PZ_TMP/ram
+RAMDIR=$BACKING/libvirt/qemu
 mkdir -p "$RAMDIR"
 QCONF=$PZ_TMP/qemu.conf
 cat >"$QCONF" <<EOF
 # as libvirt reads it: first assignment wins, lists over lines
-memory_backing_dir = "$RAMDIR"   # for the tests
+memory_backing_dir = "$BACKING"   # for the tests
 cgroup_controllers = [ "cpu", "devices",
     "memory" ]
 user = "+4242"

@@ -27,9 +27,9 @@ static const struct {
 	  "#memory_backing_dir = \"/var/lib/libvirt/qemu/ram\"\n",
 	  PZ_QEMU_MEMORY_BACKING_DIR, PZ_QEMU_USER, PZ_QEMU_GROUP },
 	{ "memory_backing_dir = \"/dev/hugepages/vms\"\n",
-	  "/dev/hugepages/vms", PZ_QEMU_USER, PZ_QEMU_GROUP },
+	  "/dev/hugepages/vms/libvirt/qemu", PZ_QEMU_USER, PZ_QEMU_GROUP },
 	{ "  memory_backing_dir\t=\t'/dev/shm/vms'   # on tmpfs\nuser=\"+107\"\ngroup = \"kvm\"",
-	  "/dev/shm/vms", "+107", "kvm" },
+	  "/dev/shm/vms/libvirt/qemu", "+107", "kvm" },
 	/* the first assignment wins, as in libvirt */
 	{ "user = \"qemu\"\nuser = \"root\"\n", PZ_QEMU_MEMORY_BACKING_DIR, "qemu", PZ_QEMU_GROUP },
 	/* lists over several lines, numbers, ';' separators, other keys */
@@ -43,7 +43,7 @@ static const struct {
 	{ "security_driver = \"\"\"a\nb \" c\"\"\"\nuser = 'it\"s'\n",
 	  PZ_QEMU_MEMORY_BACKING_DIR, "it\"s", PZ_QEMU_GROUP },
 	{ "memory_backing_dir = \"/a # not a comment\"\r\n",
-	  "/a # not a comment", PZ_QEMU_USER, PZ_QEMU_GROUP },
+	  "/a # not a comment/libvirt/qemu", PZ_QEMU_USER, PZ_QEMU_GROUP },
 	/* a prefix of a key is another key */
 	{ "users = \"x\"\nuser_x = \"y\"\n", PZ_QEMU_MEMORY_BACKING_DIR, PZ_QEMU_USER,
 	  PZ_QEMU_GROUP },
@@ -130,7 +130,7 @@ START_TEST(load)
 	fputs("memory_backing_dir = \"/dev/shm/ram\"\nuser = \"+0\"\n", f);
 	fclose(f);
 	ck_assert_int_eq(pz_qemu_conf_load(path, &c, err, sizeof(err)), 0);
-	ck_assert_str_eq(c.memory_backing_dir, "/dev/shm/ram");
+	ck_assert_str_eq(c.memory_backing_dir, "/dev/shm/ram/libvirt/qemu");
 	ck_assert_str_eq(c.user, "+0");
 	pz_qemu_conf_free(&c);
 
@@ -138,7 +138,7 @@ START_TEST(load)
 	setenv(PZ_QEMU_CONF_ENV, path, 1);
 	ck_assert_str_eq(pz_qemu_conf_path(NULL), path);
 	ck_assert_int_eq(pz_qemu_conf_load(NULL, &c, err, sizeof(err)), 0);
-	ck_assert_str_eq(c.memory_backing_dir, "/dev/shm/ram");
+	ck_assert_str_eq(c.memory_backing_dir, "/dev/shm/ram/libvirt/qemu");
 	pz_qemu_conf_free(&c);
 	setenv(PZ_QEMU_CONF_ENV, "", 1);
 	ck_assert_str_eq(pz_qemu_conf_path(NULL), PZ_QEMU_CONF_PATH);
