@@ -74,6 +74,16 @@ static const char usage_text[] =
 	"                                 NODE for a VM the pool does not serve\n"
 	"                                 (backing default anon)\n"
 	"\n"
+	"Xen dom0 commands (prezerod):\n"
+	"  xen list                       the guests: balloon target, current and\n"
+	"                                 static-max memory, ballooned bytes, and\n"
+	"                                 their exclude lists\n"
+	"  xen exclude DOM                a guest's exclude list: the frames its\n"
+	"                                 balloon gave back (DOM: domain id or name)\n"
+	"  xen filter-core IN OUT --exclude FILE\n"
+	"                                 rewrite a guest's ELF core so that its\n"
+	"                                 PT_LOAD segments skip the excluded ranges\n"
+	"\n"
 	"Module commands:\n"
 	"  caps                           what the module and the running kernel can do\n"
 	"  budget NODE|all RATE [BURST]   set the zeroing budget: RATE bytes/s, at most\n"
@@ -111,7 +121,7 @@ static const char usage_text[] =
 	"  2  usage error\n"
 	"  3  the prezero module is not loaded\n"
 	"  4  watch: timed out; or prezerod did not answer within 5 s\n"
-	"  5  prezerod is not running (config, node, reload, pool, vm)\n"
+	"  5  prezerod is not running (config, node, reload, pool, vm, xen)\n"
 	"  6  the pool cannot serve: no ready file is large enough (pool-empty) or\n"
 	"     the pool is off or unusable (no-pool)\n";
 
@@ -1768,12 +1778,12 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	/* --json (and --force) are also accepted after the command
-	 * ("status 0 --json"); verify, watch, pool and vm parse them with
+	 * ("status 0 --json"); verify, watch, pool, vm and xen parse them with
 	 * their options (so that "--for --json" is a name). */
 	forceable = !strcmp(cmd, "budget") || !strcmp(cmd, "enable") ||
 		    !strcmp(cmd, "disable");
 	if (strcmp(cmd, "verify") && strcmp(cmd, "watch") &&
-	    strcmp(cmd, "pool") && strcmp(cmd, "vm")) {
+	    strcmp(cmd, "pool") && strcmp(cmd, "vm") && strcmp(cmd, "xen")) {
 		int i, j;
 
 		for (i = j = 1; i < argc; i++) {
@@ -1813,6 +1823,8 @@ int main(int argc, char **argv)
 		ret = cmd_pool(argc, argv);
 	else if (!strcmp(cmd, "vm"))
 		ret = cmd_vm(argc, argv);
+	else if (!strcmp(cmd, "xen"))
+		ret = cmd_xen(argc, argv);
 	else if (!strcmp(cmd, "help")) {
 		fputs(usage_text, stdout);
 		ret = EXIT_OK;

@@ -93,4 +93,10 @@ char *pool_cell(struct json_object *node, char *buf, size_t len);
  * nodes shown. */
 void print_pool_notes(struct json_object *status);
 
+/* prezeroctl_xen.c: xen list|exclude|filter-core (argv[0] "xen"). */
+int cmd_xen(int argc, char **argv);
+
+/* prezeroctl_xencore.c: xen filter-core (argv[0] "filter-core"). */
+int cmd_xen_filter_core(int argc, char **argv);
+
 #endif /* PREZERO_CLIENT_PREZEROCTL_H */

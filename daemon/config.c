@@ -44,6 +44,7 @@ enum key_type {
 	KEY_PCT,		/* double, 0..100 */
 	KEY_BOOL,		/* bool */
 	KEY_SIZE,		/* uint64_t, 0..PZD_BUDGET_MAX */
+	KEY_AUTO,		/* int: auto, or a boolean (enum pzd_xen_enabled) */
 };
 
 struct key {
@@ -84,6 +85,12 @@ static const struct key keys[] = {
 	{ "pool", "hugetlb_overcommit", KEY_BOOL, CFG(pool_hugetlb_overcommit),
 	  0, 0, 0 },
 	{ "pool", "state_file", KEY_PATH, CFG(pool_state_file), 0, 0, 0 },
+	{ "xen", "enabled", KEY_AUTO, CFG(xen_enabled), 0, 0, 0 },
+	{ "xen", "dir", KEY_PATH, CFG(xen_dir), 0, 0, 0 },
+	{ "xen", "settle_s", KEY_UINT, CFG(xen_settle_s), 0, 0, 3600 },
+	{ "xen", "min_interval_s", KEY_UINT, CFG(xen_min_interval_s), 0, 0,
+	  86400 },
+	{ "xen", "max_ranges", KEY_UINT, CFG(xen_max_ranges), 0, 1, 16777216 },
 };
 
 static const struct key node_keys[] = {
@@ -130,6 +137,11 @@ void pzd_config_defaults(struct pzd_config *c)
 	c->pool_hugetlb_overcommit = true;
 	snprintf(c->pool_state_file, sizeof(c->pool_state_file), "%s",
 		 PZD_POOL_STATE);
+	c->xen_enabled = PZD_XEN_AUTO;
+	snprintf(c->xen_dir, sizeof(c->xen_dir), "%s", PZD_XEN_DIR);
+	c->xen_settle_s = 5;
+	c->xen_min_interval_s = 30;
+	c->xen_max_ranges = 1048576;
 }
 
 uint64_t pzd_config_pool_target(const struct pzd_config *c, unsigned int node)
@@ -225,7 +237,7 @@ static int check_section_line(struct parse *p, const char *line)
 		return fail(p, "text after \"[%.*s]\" (comments start with \";\" after a space)",
 			    len, line + 1);
 	if (!strncmp(line, "[daemon]", 8) || !strncmp(line, "[policy]", 8) ||
-	    !strncmp(line, "[pool]", 6))
+	    !strncmp(line, "[pool]", 6) || !strncmp(line, "[xen]", 5))
 		return 1;
 	if (len < 32) {
 		char name[32];
@@ -417,6 +429,7 @@ static int set_value(struct parse *p, const struct key *k, void *base,
 	char q[QUOTE_MAX + 8];
 	const char *why;
 	int level, r;
+	bool b;
 
 	quote(value, q, sizeof(q));
 	switch (k->type) {
@@ -464,6 +477,15 @@ static int set_value(struct parse *p, const struct key *k, void *base,
 				    k->name, q, strstr(value, " #") ?
 				    " (comments start with \";\")" : "");
 		return 1;
+	case KEY_AUTO:
+		if (!strcasecmp(value, "auto"))
+			*(int *)(void *)dst = PZD_XEN_AUTO;
+		else if (!parse_bool(value, &b))
+			*(int *)(void *)dst = b ? PZD_XEN_YES : PZD_XEN_NO;
+		else
+			return fail(p, "%s: %s is not auto or a boolean (yes/no, true/false, on/off, 1/0)",
+				    k->name, q);
+		return 1;
 	case KEY_BOOL:
 		if (parse_bool(value, (bool *)(void *)dst))
 			return fail(p, "%s: %s is not a boolean (yes/no, true/false, on/off, 1/0)",
@@ -499,7 +521,7 @@ static int handle_key(void *user, const char *section, const char *name,
 		return fail(p, "key \"%.*s\" before any [section]", QUOTE_MAX,
 			    name);
 	if (!strcmp(section, "daemon") || !strcmp(section, "policy") ||
-	    !strcmp(section, "pool")) {
+	    !strcmp(section, "pool") || !strcmp(section, "xen")) {
 		for (size_t i = 0; i < N(keys) && !k; i++)
 			if (!strcmp(keys[i].section, section) &&
 			    !strcmp(keys[i].name, name))
@@ -683,18 +705,22 @@ struct json_object *pzd_config_to_json(const struct pzd_config *c)
 	struct json_object *d = json_object_new_object();
 	struct json_object *pol = json_object_new_object();
 	struct json_object *pool = json_object_new_object();
-	bool ok = root && d && pol && pool;
+	struct json_object *xen = json_object_new_object();
+	static const char *const xen_enabled[] = { "auto", "yes", "no" };
+	bool ok = root && d && pol && pool && xen;
 
 	if (!ok) {
 		json_object_put(root);
 		json_object_put(d);
 		json_object_put(pol);
 		json_object_put(pool);
+		json_object_put(xen);
 		return NULL;
 	}
 	ok &= add(root, "daemon", d);
 	ok &= add(root, "policy", pol);
 	ok &= add(root, "pool", pool);
+	ok &= add(root, "xen", xen);
 	if (!ok) {
 		json_object_put(root);
 		return NULL;
@@ -728,6 +754,15 @@ struct json_object *pzd_config_to_json(const struct pzd_config *c)
 	ok &= add(pool, "hugetlb_overcommit",
 		  json_object_new_boolean(c->pool_hugetlb_overcommit));
 	ok &= add(pool, "state_file", json_object_new_string(c->pool_state_file));
+
+	ok &= add(xen, "enabled", json_object_new_string(
+		  xen_enabled[c->xen_enabled >= 0 && c->xen_enabled <= 2 ?
+			      c->xen_enabled : 0]));
+	ok &= add(xen, "dir", json_object_new_string(c->xen_dir));
+	ok &= add(xen, "settle_s", json_object_new_int64(c->xen_settle_s));
+	ok &= add(xen, "min_interval_s",
+		  json_object_new_int64(c->xen_min_interval_s));
+	ok &= add(xen, "max_ranges", json_object_new_int64(c->xen_max_ranges));
 
 	/* Node sections by node id: the struct keeps no file order. */
 	for (unsigned int i = 0; ok && i < PZD_MAX_NODES; i++) {

@@ -24,6 +24,10 @@ struct json_object;
 #define PZD_SOCKET_PATH "/run/prezerod/prezerod.sock"
 #define PZD_POOL_DIR "/dev/hugepages/prezero"
 #define PZD_POOL_STATE "/run/prezerod/pool.json"
+#define PZD_XEN_DIR "/run/prezerod/xen"
+
+/* [xen] enabled */
+enum pzd_xen_enabled { PZD_XEN_AUTO, PZD_XEN_YES, PZD_XEN_NO };
 /* Node ids accepted in [node N] sections and overrides: 0..PZD_MAX_NODES-1 */
 #define PZD_MAX_NODES 256
 /* Largest rate or burst (the module's budget-max, 1 TiB) */
@@ -68,6 +72,13 @@ struct pzd_config {
 	double pool_reserve_pct;	/* node free memory the pool never takes */
 	bool pool_hugetlb_overcommit;	/* raise nr_overcommit_hugepages */
 	char pool_state_file[PATH_MAX];	/* reservations, kept across restarts */
+
+	/* [xen] */
+	int xen_enabled;		/* enum pzd_xen_enabled */
+	char xen_dir[PATH_MAX];		/* the exclude list files */
+	unsigned int xen_settle_s;	/* balloon still this long: settled */
+	unsigned int xen_min_interval_s;	/* per domain, between scans */
+	unsigned int xen_max_ranges;	/* per list */
 
 	struct pzd_node_conf node[PZD_MAX_NODES];
 };

@@ -538,6 +538,8 @@ void pzd_engine_config_changed(struct pzd_daemon *d)
 	psi_arm(d);
 	if (d->pool)
 		pzd_pool_config(d->pool, &d->cfg);
+	if (d->xen)
+		pzd_xen_config(d->xen, &d->cfg);
 	/* New caps reach the module in the next round (send on change). */
 	if (d->tick) {
 		sd_event_source_set_time_relative(d->tick, 0);
@@ -599,6 +601,10 @@ int pzd_engine_start(struct pzd_daemon *d)
 	if (!pzd_module_loaded(d->mod))
 		log_notice("degraded: prezero %s; waiting for it to be loaded",
 			   pzd_module_reason(d->mod));
+	/* Off (and silent) unless this host is a Xen dom0. */
+	d->xen = pzd_xen_new(d->event, &d->cfg);
+	if (!d->xen)
+		return -ENOMEM;
 	psi_arm(d);
 	/* The first round takes the first CPU sample; idle shares follow. */
 	pzd_engine_round(d);
@@ -644,6 +650,8 @@ void pzd_engine_stop(struct pzd_daemon *d)
 	d->tick = sd_event_source_disable_unref(d->tick);
 	d->pool_watch = sd_event_source_disable_unref(d->pool_watch);
 	psi_disarm(d);
+	pzd_xen_free(d->xen);
+	d->xen = NULL;
 	pzd_module_free(d->mod);
 	d->mod = NULL;
 	pzd_pool_free(d->pool);

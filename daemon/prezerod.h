@@ -22,6 +22,7 @@
 #include "protocol.h"
 #include "sample.h"
 #include "topology.h"
+#include "xen.h"
 
 /* zeroed_bytes history for the zero rate: about 5 s of samples. */
 #define PZD_RATE_WINDOW_MS 5000
@@ -94,6 +95,7 @@ struct pzd_daemon {
 	bool pool_pressure;		/* this round: the pool gives back */
 
 	struct pzd_module *mod;
+	struct pzd_xen *xen;		/* Xen dom0 exclude lists (xen.c) */
 	struct pzd_control *ctl;
 	struct pzd_protocol proto;
 

@@ -594,6 +594,55 @@ out:
 	return ret;
 }
 
+static int cmd_xen_list(const struct pzd_protocol *p,
+			struct json_object *req, struct json_object *reply,
+			struct pzd_proto_err *err)
+{
+	(void)req;
+	if (!p->ops->xen_list)
+		return no_op("xen-list", err);
+	return p->ops->xen_list(p->ud, reply, err);
+}
+
+/* Domain ids below Xen's DOMID_FIRST_RESERVED (0x7ff0) name domains. */
+#define XEN_DOMID_MAX 0x7fef
+
+/* "dom": a domid (integer) or a domain name (string). */
+static int cmd_xen_exclude(const struct pzd_protocol *p,
+			   struct json_object *req, struct json_object *reply,
+			   struct pzd_proto_err *err)
+{
+	static const char cmd[] = "xen-exclude";
+	struct pzd_xen_dom_req r = { 0 };
+	struct json_object *v;
+	int64_t x;
+
+	if (need(req, cmd, "dom", &v, err))
+		return -1;
+	if (json_object_is_type(v, json_type_string)) {
+		if (get_str(req, cmd, "dom", true, 127, false, &r.name, err))
+			return -1;
+		r.by_name = true;
+	} else if (json_object_is_type(v, json_type_int) &&
+		   (x = json_object_get_int64(v)) >= 0) {
+		/* Well-formed but beyond any domain: as for nodes. */
+		if (x > XEN_DOMID_MAX) {
+			pzd_proto_seterr(err, "no-such-domain",
+					 "%s: domain %lld does not exist", cmd,
+					 (long long)x);
+			return -1;
+		}
+		r.domid = (uint32_t)x;
+	} else {
+		pzd_proto_seterr(err, "bad-request",
+				 "%s: \"dom\" must be a domain id or name", cmd);
+		return -1;
+	}
+	if (!p->ops->xen_exclude)
+		return no_op(cmd, err);
+	return p->ops->xen_exclude(p->ud, &r, reply, err);
+}
+
 struct command {
 	const char *name;
 	bool admin;			/* changes settings: root or admin_group */
@@ -616,6 +665,7 @@ static const char *const reserve_members[] = {
 };
 static const char *const unreserve_members[] = { "id", "for", NULL };
 static const char *const release_members[] = { "for", NULL };
+static const char *const xen_exclude_members[] = { "dom", NULL };
 static const char *const prepare_members[] = {
 	"nodes", "backing", "for", "compact", "topup", NULL
 };
@@ -631,6 +681,8 @@ static const struct command commands[] = {
 	{ "vm-unreserve", true, unreserve_members, cmd_vm_unreserve },
 	{ "vm-release", true, release_members, cmd_vm_release },
 	{ "vm-prepare", true, prepare_members, cmd_vm_prepare },
+	{ "xen-list", false, no_members, cmd_xen_list },
+	{ "xen-exclude", false, xen_exclude_members, cmd_xen_exclude },
 };
 
 static const struct command *find_command(struct json_object *cmd)

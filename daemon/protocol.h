@@ -44,6 +44,13 @@ struct pzd_vm_prepare_req {
 	bool compact, topup;
 };
 
+/* xen-exclude's "dom": a domid, or a domain name. */
+struct pzd_xen_dom_req {
+	bool by_name;
+	uint32_t domid;
+	const char *name;
+};
+
 /* Largest size in a pool or prepare request: 1 PiB. */
 #define PZD_SIZE_MAX (UINT64_C(1) << 50)
 
@@ -73,6 +80,12 @@ struct pzd_protocol_ops {
 			  struct pzd_proto_err *err);
 	int (*vm_prepare)(void *ud, const struct pzd_vm_prepare_req *req,
 			  struct json_object *reply, struct pzd_proto_err *err);
+	/* Xen dom0 (proto/xen-exclude.md). */
+	int (*xen_list)(void *ud, struct json_object *reply,
+			struct pzd_proto_err *err);
+	int (*xen_exclude)(void *ud, const struct pzd_xen_dom_req *dom,
+			   struct json_object *reply,
+			   struct pzd_proto_err *err);
 	/* May the peer change settings (root or admin_group)? And the group's
 	 * name for the permission-denied message ("" = root only). */
 	bool (*is_admin)(void *ud, const struct pzd_peer *peer);

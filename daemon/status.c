@@ -402,7 +402,25 @@ static int op_vm_prepare(void *ud, const struct pzd_vm_prepare_req *req,
 	return 0;
 }
 
+static int op_xen_list(void *ud, struct json_object *reply,
+		       struct pzd_proto_err *err)
+{
+	struct pzd_daemon *d = ud;
+
+	return pzd_xen_list(d->xen, reply, err);
+}
+
+static int op_xen_exclude(void *ud, const struct pzd_xen_dom_req *dom,
+			  struct json_object *reply, struct pzd_proto_err *err)
+{
+	struct pzd_daemon *d = ud;
+
+	return pzd_xen_exclude(d->xen, dom, reply, err);
+}
+
 const struct pzd_protocol_ops pzd_status_ops = {
+	.xen_list = op_xen_list,
+	.xen_exclude = op_xen_exclude,
 	.vm_prepare = op_vm_prepare,
 	.pool_claim = op_pool_claim,
 	.vm_reserve = op_vm_reserve,

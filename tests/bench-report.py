@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Print bench results (JSON arrays from tests/vm/run.sh --bench and
-tests/bench/qemu-start.py) as tables, one per kind of measurement.
+"""Print bench results (JSON arrays from tests/vm/run.sh --bench,
+tests/bench/qemu-start.py, tests/system/run.sh and tests/xen/run.sh) as tables, one per kind of measurement.
 
   bench-report.py [-o OUT] FILE...
 
@@ -57,6 +57,23 @@ COLUMNS = {
         ('noprealloc_s', 'no-prealloc s', '{:.3f}'),
         ('cold_over_pool', 'cold/pool', '{:.1f}x'),
         ('claim_s', 'claim s', '{:.3f}'),
+    ],
+    'virsh-start': [
+        ('kernel', 'guest kernel', '{}'),
+        ('vm_mib', 'MiB', '{}'),
+        ('rounds', 'rounds', '{}'),
+        ('cold_s', 'cold s', '{:.2f}'),
+        ('pool_s', 'pool s', '{:.2f}'),
+        ('cold_over_pool', 'cold/pool', '{:.2f}x'),
+    ],
+    'xen': [
+        ('guest', 'guest', '{}'),
+        ('type', 'type', '{}'),
+        ('scan_frames_per_s', 'scan frames/s', '{:.0f}'),
+        ('dump_bytes_without_list', 'dump bytes w/o list', '{}'),
+        ('dump_bytes_with_list', 'dump bytes with list', '{}'),
+        ('dump_ms_without_list', 'ms w/o list', '{:.0f}'),
+        ('dump_ms_with_list', 'ms with list', '{:.0f}'),
     ],
 }
 

@@ -128,6 +128,11 @@ static void assert_conf_eq(const struct pzd_config *a,
 	ck_assert_int_eq(a->pool_hugetlb_overcommit,
 			 b->pool_hugetlb_overcommit);
 	ck_assert_str_eq(a->pool_state_file, b->pool_state_file);
+	ck_assert_int_eq(a->xen_enabled, b->xen_enabled);
+	ck_assert_str_eq(a->xen_dir, b->xen_dir);
+	ck_assert_uint_eq(a->xen_settle_s, b->xen_settle_s);
+	ck_assert_uint_eq(a->xen_min_interval_s, b->xen_min_interval_s);
+	ck_assert_uint_eq(a->xen_max_ranges, b->xen_max_ranges);
 	for (int i = 0; i < PZD_MAX_NODES; i++)
 		assert_node_eq(&a->node[i], &b->node[i], i);
 }
@@ -159,6 +164,11 @@ START_TEST(defaults)
 	ck_assert_double_eq(c->pool_reserve_pct, 5);
 	ck_assert(c->pool_hugetlb_overcommit);
 	ck_assert_str_eq(c->pool_state_file, "/run/prezerod/pool.json");
+	ck_assert_int_eq(c->xen_enabled, PZD_XEN_AUTO);
+	ck_assert_str_eq(c->xen_dir, "/run/prezerod/xen");
+	ck_assert_uint_eq(c->xen_settle_s, 5);
+	ck_assert_uint_eq(c->xen_min_interval_s, 30);
+	ck_assert_uint_eq(c->xen_max_ranges, 1048576);
 	for (int i = 0; i < PZD_MAX_NODES; i++) {
 		ck_assert(!c->node[i].has_enabled && !c->node[i].has_rate &&
 			  !c->node[i].has_burst && !c->node[i].has_pool_target);
@@ -309,6 +319,23 @@ static const struct {
 	{ "pool", "reserve_pct", "0", V_PCT, F(pool_reserve_pct), 0 },
 	{ "pool", "hugetlb_overcommit", "no", V_BOOL, F(pool_hugetlb_overcommit), 0 },
 	{ "pool", "state_file", "/run/x.json", V_STR, F(pool_state_file), 0 },
+	/* [xen] enabled is an int: V_LEVEL compares ints */
+	{ "xen", "enabled", "auto", V_LEVEL, F(xen_enabled), PZD_XEN_AUTO },
+	{ "xen", "enabled", "AUTO", V_LEVEL, F(xen_enabled), PZD_XEN_AUTO },
+	{ "xen", "enabled", "yes", V_LEVEL, F(xen_enabled), PZD_XEN_YES },
+	{ "xen", "enabled", "on", V_LEVEL, F(xen_enabled), PZD_XEN_YES },
+	{ "xen", "enabled", "1", V_LEVEL, F(xen_enabled), PZD_XEN_YES },
+	{ "xen", "enabled", "no", V_LEVEL, F(xen_enabled), PZD_XEN_NO },
+	{ "xen", "enabled", "False", V_LEVEL, F(xen_enabled), PZD_XEN_NO },
+	{ "xen", "dir", "/var/lib/prezero/xen", V_STR, F(xen_dir), 0 },
+	{ "xen", "settle_s", "0", V_UINT, F(xen_settle_s), 0 },
+	{ "xen", "settle_s", "3600", V_UINT, F(xen_settle_s), 3600 },
+	{ "xen", "min_interval_s", "0", V_UINT, F(xen_min_interval_s), 0 },
+	{ "xen", "min_interval_s", "86400", V_UINT, F(xen_min_interval_s),
+	  86400 },
+	{ "xen", "max_ranges", "1", V_UINT, F(xen_max_ranges), 1 },
+	{ "xen", "max_ranges", "16777216", V_UINT, F(xen_max_ranges),
+	  16777216 },
 #undef F
 };
 
@@ -418,6 +445,15 @@ static const struct {
 	{ "policy", "idle_min_pct", "5.", "2: idle_min_pct: \"5.\" is not a percentage 0-100" },
 	{ "policy", "idle_min_pct", "", "2: idle_min_pct: \"\" is not a percentage 0-100" },
 	{ "policy", "idle_after_ms", "600001", "2: idle_after_ms: \"600001\" is out of range 0-600000" },
+	{ "xen", "enabled", "maybe", "2: enabled: \"maybe\" is not auto or a boolean (yes/no, true/false, on/off, 1/0)" },
+	{ "xen", "enabled", "", "2: enabled: \"\" is not auto or a boolean (yes/no, true/false, on/off, 1/0)" },
+	{ "xen", "dir", "run/xen", "2: dir: \"run/xen\" is not an absolute path" },
+	{ "xen", "settle_s", "3601", "2: settle_s: \"3601\" is out of range 0-3600" },
+	{ "xen", "settle_s", "-1", "2: settle_s: \"-1\" is not a whole number 0-3600" },
+	{ "xen", "min_interval_s", "86401", "2: min_interval_s: \"86401\" is out of range 0-86400" },
+	{ "xen", "max_ranges", "0", "2: max_ranges: \"0\" is out of range 1-16777216" },
+	{ "xen", "max_ranges", "16777217", "2: max_ranges: \"16777217\" is out of range 1-16777216" },
+	{ "xen", "scan", "yes", "2: unknown key \"scan\" in [xen]" },
 	{ "policy", "idle_after_ms", "2s", "2: idle_after_ms: \"2s\" is not a whole number 0-600000" },
 	{ "policy", "psi_cpu_max", "101", "2: psi_cpu_max: \"101\" is not a percentage 0-100" },
 	{ "policy", "psi_memory_max", "1000", "2: psi_memory_max: \"1000\" is not a percentage 0-100" },
@@ -876,7 +912,7 @@ START_TEST(to_json)
 {
 	struct pzd_config *c = new_conf();
 	struct json_object *j, *back, *d, *p, *n;
-	const char *order[] = { "daemon", "policy", "pool", "node 0",
+	const char *order[] = { "daemon", "policy", "pool", "xen", "node 0",
 				"node 3", "node 255" };
 	char err[512];
 	int i = 0;
@@ -929,6 +965,14 @@ START_TEST(to_json)
 			 c->pool_hugetlb_overcommit);
 	ck_assert_str_eq(get_str(p, "state_file"), c->pool_state_file);
 
+	p = member(back, "xen");
+	ck_assert_int_eq(json_object_object_length(p), 5);
+	ck_assert_str_eq(get_str(p, "enabled"), "auto");
+	ck_assert_str_eq(get_str(p, "dir"), c->xen_dir);
+	ck_assert_uint_eq(get_u64(p, "settle_s"), c->xen_settle_s);
+	ck_assert_uint_eq(get_u64(p, "min_interval_s"), c->xen_min_interval_s);
+	ck_assert_uint_eq(get_u64(p, "max_ranges"), c->xen_max_ranges);
+
 	n = member(back, "node 0");
 	ck_assert_int_eq(json_object_object_length(n), 1);
 	ck_assert_int_eq(get_bool(n, "enabled"), true);
@@ -946,10 +990,18 @@ START_TEST(to_json)
 	pzd_config_defaults(c);
 	c->log_level = LOG_WARNING;
 	j = pzd_config_to_json(c);
-	ck_assert_int_eq(json_object_object_length(j), 3);
+	ck_assert_int_eq(json_object_object_length(j), 4);
 	ck_assert_str_eq(get_str(member(j, "daemon"), "log_level"), "warning");
 	ck_assert_str_eq(get_str(member(j, "daemon"), "admin_group"), "");
 	ck_assert_int_eq(get_bool(member(j, "policy"), "enabled"), true);
+	json_object_put(j);
+	c->xen_enabled = PZD_XEN_NO;
+	j = pzd_config_to_json(c);
+	ck_assert_str_eq(get_str(member(j, "xen"), "enabled"), "no");
+	json_object_put(j);
+	c->xen_enabled = PZD_XEN_YES;
+	j = pzd_config_to_json(c);
+	ck_assert_str_eq(get_str(member(j, "xen"), "enabled"), "yes");
 	json_object_put(j);
 	free(c);
 }
@@ -965,7 +1017,7 @@ START_TEST(packaged_file)
 		"psi_memory_max", "psi_trigger_ms", "pressure_hold_ms",
 		"min_free_pct", "enabled", "rate", "burst", "dir", "target",
 		"file_size", "fill_rate", "reserve_pct", "hugetlb_overcommit",
-		"state_file",
+		"state_file", "settle_s", "min_interval_s", "max_ranges",
 	};
 	struct pzd_config *c = new_conf(), *d = new_conf();
 	char err[512], line[512], *text;

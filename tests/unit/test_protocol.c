@@ -17,6 +17,9 @@
 /* What the fake daemon was asked, and how it answers. */
 static struct fake {
 	int status, config_show, node_set, reload, is_admin;
+	int xen_list, xen_exclude;
+	struct pzd_xen_dom_req dom;	/* of the last xen-exclude */
+	char dom_name[256];
 	int node;			/* of the last status / node-set */
 	struct pzd_node_set_req req;	/* of the last node-set */
 	uid_t admin_uid_seen;
@@ -95,6 +98,36 @@ static int fake_reload(void *ud, struct json_object *reply,
 	return 0;
 }
 
+static int fake_xen_list(void *ud, struct json_object *reply,
+			 struct pzd_proto_err *err)
+{
+	ck_assert_ptr_eq(ud, &fake);
+	fake.xen_list++;
+	if (fake.fail || fake.fail_silently)
+		return fake_fail(reply, err);
+	json_object_object_add(reply, "marker", json_object_new_string("xen-list"));
+	return 0;
+}
+
+static int fake_xen_exclude(void *ud, const struct pzd_xen_dom_req *dom,
+			    struct json_object *reply,
+			    struct pzd_proto_err *err)
+{
+	ck_assert_ptr_eq(ud, &fake);
+	fake.xen_exclude++;
+	fake.dom = *dom;
+	fake.dom.name = NULL;
+	if (dom->by_name) {
+		ck_assert_ptr_nonnull(dom->name);
+		snprintf(fake.dom_name, sizeof(fake.dom_name), "%s", dom->name);
+	}
+	if (fake.fail || fake.fail_silently)
+		return fake_fail(reply, err);
+	json_object_object_add(reply, "marker",
+			       json_object_new_string("xen-exclude"));
+	return 0;
+}
+
 static bool fake_is_admin(void *ud, const struct pzd_peer *peer)
 {
 	ck_assert_ptr_eq(ud, &fake);
@@ -114,6 +147,8 @@ static const struct pzd_protocol_ops fake_ops = {
 	.config_show = fake_config_show,
 	.node_set = fake_node_set,
 	.reload = fake_reload,
+	.xen_list = fake_xen_list,
+	.xen_exclude = fake_xen_exclude,
 	.is_admin = fake_is_admin,
 	.admin_group = fake_admin_group,
 };
@@ -131,7 +166,8 @@ static void setup(void)
 
 static int ops_called(void)
 {
-	return fake.status + fake.config_show + fake.node_set + fake.reload;
+	return fake.status + fake.config_show + fake.node_set + fake.reload +
+	       fake.xen_list + fake.xen_exclude;
 }
 
 /* Parse a reply the way a strict client would; it must be one line. */
@@ -708,6 +744,7 @@ START_TEST(readers_need_no_admin)
 	const char *const reading[] = {
 		"{\"cmd\":\"ping\"}", "{\"cmd\":\"status\"}",
 		"{\"cmd\":\"status\",\"node\":1}", "{\"cmd\":\"config-show\"}",
+		"{\"cmd\":\"xen-list\"}", "{\"cmd\":\"xen-exclude\",\"dom\":3}",
 	};
 
 	fake.admin = false;
@@ -719,6 +756,8 @@ START_TEST(readers_need_no_admin)
 	}
 	ck_assert_int_eq(fake.status, 2);
 	ck_assert_int_eq(fake.config_show, 1);
+	ck_assert_int_eq(fake.xen_list, 1);
+	ck_assert_int_eq(fake.xen_exclude, 1);
 	ck_assert_int_eq(fake.is_admin, 0);
 }
 END_TEST
@@ -761,6 +800,8 @@ static const char *const op_lines[] = {
 	"{\"cmd\":\"config-show\",\"id\":1}",
 	"{\"cmd\":\"node-set\",\"node\":7,\"rate\":5,\"id\":1}",
 	"{\"cmd\":\"reload\",\"id\":1}",
+	"{\"cmd\":\"xen-list\",\"id\":1}",
+	"{\"cmd\":\"xen-exclude\",\"dom\":3,\"id\":1}",
 };
 
 /* An op's error becomes the reply, without what it added before. */
@@ -788,6 +829,122 @@ START_TEST(op_errors)
 	assert_err(o, "internal", "failed");
 	ck_assert(!has(o, "half"));
 	json_object_put(o);
+}
+END_TEST
+
+START_TEST(xen_list_reply)
+{
+	struct json_object *o = call("{\"cmd\":\"xen-list\",\"id\":\"x\"}");
+
+	assert_ok(o);
+	ck_assert_str_eq(json_object_get_string(member(o, "marker")),
+			 "xen-list");
+	ck_assert_str_eq(json_object_get_string(member(o, "id")), "x");
+	json_object_put(o);
+	ck_assert_int_eq(fake.xen_list, 1);
+	expect_err("{\"cmd\":\"xen-list\",\"dom\":1}", "bad-request",
+		   "unknown member \"dom\"");
+	ck_assert_int_eq(fake.xen_list, 1);
+}
+END_TEST
+
+static const struct {
+	const char *dom;
+	bool by_name;
+	uint32_t domid;
+	const char *name;
+} good_doms[] = {
+	{ "0", false, 0, NULL },
+	{ "7", false, 7, NULL },
+	{ "32751", false, 32751, NULL },
+	{ "\"guest1\"", true, 0, "guest1" },
+	{ "\"7\"", true, 0, "7" },	/* a string is a name */
+	{ "\"a b/c\"", true, 0, "a b/c" },
+	{ "\"\u00e9t\u00e9\"", true, 0, "\xc3\xa9t\xc3\xa9" },
+};
+
+START_TEST(xen_exclude_good)
+{
+	char line[256];
+	struct json_object *o;
+
+	snprintf(line, sizeof(line), "{\"cmd\":\"xen-exclude\",\"dom\":%s}",
+		 good_doms[_i].dom);
+	o = call(line);
+	assert_ok(o);
+	ck_assert_str_eq(json_object_get_string(member(o, "marker")),
+			 "xen-exclude");
+	json_object_put(o);
+	ck_assert_int_eq(fake.xen_exclude, 1);
+	ck_assert_int_eq(fake.dom.by_name, good_doms[_i].by_name);
+	if (good_doms[_i].by_name)
+		ck_assert_str_eq(fake.dom_name, good_doms[_i].name);
+	else
+		ck_assert_uint_eq(fake.dom.domid, good_doms[_i].domid);
+}
+END_TEST
+
+static const struct {
+	const char *members, *code, *want;
+} bad_doms[] = {
+	{ "", "bad-request", "missing member \"dom\"" },
+	{ ",\"dom\":\"\"", "bad-request", "\"dom\" must be 1-127 bytes" },
+	{ ",\"dom\":-1", "bad-request", "domain id or name" },
+	{ ",\"dom\":1.5", "bad-request", "domain id or name" },
+	{ ",\"dom\":1e3", "bad-request", "domain id or name" },
+	{ ",\"dom\":true", "bad-request", "domain id or name" },
+	{ ",\"dom\":null", "bad-request", "domain id or name" },
+	{ ",\"dom\":[1]", "bad-request", "domain id or name" },
+	{ ",\"dom\":{}", "bad-request", "domain id or name" },
+	{ ",\"dom\":\"a\\u0000b\"", "bad-request", "must be 1-127 bytes" },
+	{ ",\"dom\":32752", "no-such-domain", "domain 32752 does not exist" },
+	{ ",\"dom\":99999999999999999999", "no-such-domain", "does not exist" },
+	{ ",\"dom\":1,\"node\":0", "bad-request", "unknown member \"node\"" },
+};
+
+START_TEST(xen_exclude_bad)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), "{\"cmd\":\"xen-exclude\"%s}",
+		 bad_doms[_i].members);
+	expect_err(line, bad_doms[_i].code, bad_doms[_i].want);
+	ck_assert_int_eq(ops_called(), 0);
+}
+END_TEST
+
+START_TEST(xen_exclude_long_name)
+{
+	char line[512], name[200];
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[127] = '\0';
+	snprintf(line, sizeof(line), "{\"cmd\":\"xen-exclude\",\"dom\":\"%s\"}",
+		 name);
+	json_object_put(call(line));
+	ck_assert_int_eq(fake.xen_exclude, 1);
+	ck_assert_str_eq(fake.dom_name, name);
+	name[127] = 'n';
+	name[128] = '\0';
+	snprintf(line, sizeof(line), "{\"cmd\":\"xen-exclude\",\"dom\":\"%s\"}",
+		 name);
+	expect_err(line, "bad-request", "1-127 bytes");
+	ck_assert_int_eq(fake.xen_exclude, 1);
+}
+END_TEST
+
+/* The daemon's own errors pass through unchanged. */
+START_TEST(xen_errors)
+{
+	const char *const codes[] = { "no-xen", "no-such-domain",
+				      "no-exclude-list" };
+
+	for (int i = 0; i < N(codes); i++) {
+		fake.fail = codes[i];
+		expect_err("{\"cmd\":\"xen-exclude\",\"dom\":\"g\"}", codes[i],
+			   "fake says");
+	}
+	ck_assert_int_eq(fake.xen_exclude, N(codes));
 }
 END_TEST
 
@@ -1024,6 +1181,11 @@ static Suite *protocol_suite(void)
 	tcase_add_test(tc, readers_need_no_admin);
 	tcase_add_test(tc, no_is_admin_op);
 	tcase_add_loop_test(tc, op_errors, 0, N(op_lines));
+	tcase_add_test(tc, xen_list_reply);
+	tcase_add_loop_test(tc, xen_exclude_good, 0, N(good_doms));
+	tcase_add_loop_test(tc, xen_exclude_bad, 0, N(bad_doms));
+	tcase_add_test(tc, xen_exclude_long_name);
+	tcase_add_test(tc, xen_errors);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("replies");

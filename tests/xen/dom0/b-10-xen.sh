@@ -1,0 +1,54 @@
+# shellcheck shell=dash
+# pz-timeout: 300
+# Benchmark (after x-00-guests and x-10-balloon: both guests at 128 MiB of
+# 256): prezerod's scan rate (its scan_ms for scanned_frames) and, per
+# guest, what a dom0 dump tool costs with and without the exclude list:
+# reading every frame below static-max by foreign mapping against reading
+# only the frames outside the list (pz-xenverify dump; 3 interleaved
+# rounds, medians). One PZ-BENCH object per guest.
+. /lib/prezero/tests/xen-lib.sh
+
+[ -S "$PZX_SOCK" ] || { pzx_conf; pzx_start || exit 1; }
+med3() { echo "$1 $2 $3" | tr ' ' '\n' | sort -n | sed -n 2p; }
+for g in pv1 pvh1; do
+	id=$(xg_need "$g") || continue
+	pzx_wait_gen "$g" 0 60 || { pz_fail "$g: no list in 60 s"; continue; }
+	f=$(pzx_file "$id")
+	i=$(pzx_dom_index "$id") || { pz_fail "$g: not in xen list"; continue; }
+	j=$(pzx_json xen list)
+	scanned=$(echo "$j" | pz-json "domains.$i.exclude.scanned_frames")
+	scan_ms=$(echo "$j" | pz-json "domains.$i.exclude.scan_ms")
+	excl=$(echo "$j" | pz-json "domains.$i.exclude.excluded_frames")
+	vline=$(pz-xenverify scan "$id")
+	vms=$(xv_get "$vline" scan_ms)
+	wo="" wi="" bwo="" bwi="" fwo=""
+	for r in 1 2 3; do
+		a=$(pz-xenverify dump "$id") || pz_fail "$g: dump without list failed"
+		b=$(pz-xenverify dump "$id" --exclude "$f") || pz_fail "$g: dump with list failed"
+		pz_log "$g round $r: without: $a"
+		pz_log "$g round $r: with: $b"
+		wo="$wo $(xv_get "$a" ms)" wi="$wi $(xv_get "$b" ms)"
+		bwo=$(xv_get "$a" bytes_tried) bwi=$(xv_get "$b" bytes_tried)
+		fwo=$(xv_get "$a" frames_failed) fwi=$(xv_get "$b" frames_failed)
+		rwo=$(xv_get "$a" bytes_read) rwi=$(xv_get "$b" bytes_read)
+	done
+	# shellcheck disable=SC2086
+	mwo=$(med3 $wo) mwi=$(med3 $wi)
+	pz_bench "$(awk -v g="$g" -v t="$(xenstore-read "/libxl/$id/type")" \
+		-v sc="$scanned" -v sm="$scan_ms" -v ex="$excl" -v vm="$vms" \
+		-v bwo="$bwo" -v bwi="$bwi" -v mwo="$mwo" -v mwi="$mwi" \
+		-v fwo="$fwo" -v fwi="$fwi" -v rwo="$rwo" -v rwi="$rwi" 'BEGIN {
+		rate = sm > 0 ? sc * 1000 / sm : -1
+		vrate = vm > 0 ? sc * 1000 / vm : -1
+		printf "{\"what\":\"xen\",\"guest\":\"%s\",\"type\":\"%s\",", g, t
+		printf "\"scanned_frames\":%d,\"scan_ms\":%d,\"scan_frames_per_s\":%.0f,", sc, sm, rate
+		printf "\"verify_scan_ms\":%d,\"verify_scan_frames_per_s\":%.0f,", vm, vrate
+		printf "\"excluded_frames\":%d,", ex
+		printf "\"dump_bytes_without_list\":%d,\"dump_ms_without_list\":%d,", bwo, mwo
+		printf "\"dump_frames_failed_without_list\":%d,\"dump_bytes_read_without_list\":%d,", fwo, rwo
+		printf "\"dump_bytes_with_list\":%d,\"dump_ms_with_list\":%d,", bwi, mwi
+		printf "\"dump_frames_failed_with_list\":%d,\"dump_bytes_read_with_list\":%d}", fwi, rwi
+	}')"
+	[ "$fwi" = 0 ] || pz_fail "$g: $fwi frames outside the list failed to map"
+done
+pzx_log_on_fail
