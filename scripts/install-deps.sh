@@ -21,6 +21,16 @@ pkgs=(
 	apt dpkg qemu-system-x86 busybox-static kmod cpio util-linux xz-utils
 	# checkpatch.pl ships in the kernel source tarball
 	linux-source-6.1 perl
+	# prezerod's Xen dom0 support (libxl, xenstore, foreign mapping) and
+	# the Xen test's pz-xenverify; tests/xen/xen.sh fetches the hypervisor
+	# and the toolstack into its cache with apt-get download (apt, dpkg,
+	# qemu-system-x86, busybox-static, cpio and kmod above do the rest)
+	libxen-dev
+	# packaging/: Debian packages, DKMS, the rpm spec, lintian
+	dpkg-dev debhelper dh-dkms dkms lintian rpm fakeroot
+	# the system test: a debootstrap'ed Debian 12 root file system image
+	# (mkfs.ext4 -d), overlayfs and chroot
+	debootstrap debian-archive-keyring e2fsprogs
 )
 
 missing=()

@@ -15,6 +15,16 @@
 #          (those not labelled "unit" too, when the unit area runs), the
 #          host tests tests/daemon/t-2N-*.sh and, on every kernel line, the
 #          VM scenarios tests/vm/guest/t-11N-*.sh
+#   xen    Xen dom0 exclude lists: unit tests labelled "xen" (those not
+#          labelled "unit" too, when the unit area runs), then Xen 4.17 in
+#          QEMU with a PV and a PVH guest (tests/xen/run.sh)
+#   package the packages (packaging/README.md): versions agree, the .debs
+#          (dpkg-buildpackage) and what they promise, lintian (errors
+#          fail), the rpms (rpmbuild), and a DKMS build of prezero-dkms's
+#          tree against the cached Debian 6.1 headers
+#   system the .debs installed in a debootstrap'ed Debian 12 booted with
+#          systemd under QEMU next to real libvirt: the service, reload,
+#          the hook with a VFIO domain, fail-open (tests/system/run.sh)
 # Every area adds its tests to one count; the last line is
 # "N passed, M failed" and the exit status is non-zero on any failure.
 set -uo pipefail
@@ -23,7 +33,7 @@ cd "$top" || exit 1
 build=${BUILD:-build}
 kernels=${KERNELS:-6.1 6.12}
 areas=("$@")
-[ ${#areas[@]} -gt 0 ] || areas=(proto unit kmod daemon pool)
+[ ${#areas[@]} -gt 0 ] || areas=(proto unit kmod daemon pool xen package system)
 
 passed=0 failed=0
 log=$build/suite
@@ -135,10 +145,48 @@ area_pool() {
 	vm vm-pool 't-11[0-9]-*'
 }
 
+area_xen() {
+	local only=() n
+	ensure_build
+	[[ " ${areas[*]} " == *" unit "* ]] && only=(-LE unit)
+	n=$(ctest --test-dir "$build" -N -L xen "${only[@]}" | sed -n 's/^Total Tests: //p')
+	[ "${n:-0}" -gt 0 ] && ctest_counts "$build" xen "${only[@]}"
+	tests/xen/run.sh --build-dir "$build" --keep-logs "$build/xen-logs" 2>&1 |
+		tee "$log/xen.log"
+	summary "xen test" "$log/xen.log"
+}
+
+# lintian on the .debs: errors fail, warnings are shown.
+lintian_debs() {
+	lintian --fail-on error --pedantic "$build"/deb/prezero_*.changes
+}
+
+area_package() {
+	step package-version packaging/check-version.sh
+	step deb-build packaging/build-deb.sh "$build/deb"
+	packaging/check-debs.sh "$build/deb" >"$log/check-debs.tap" 2>&1
+	cat "$log/check-debs.tap"
+	count_tap "$log/check-debs.tap"
+	step lintian lintian_debs
+	grep -E '^[WE]: ' "$log/lintian.log" | sed 's/^/    /'
+	step rpm-build packaging/build-rpm.sh "$build/rpm"
+	step dkms-build packaging/dkms-build.sh "$build/deb" "$build/dkms" 6.1
+}
+
+# The .debs of the package area when it ran, else the runner builds them.
+area_system() {
+	local debs=()
+	[[ " ${areas[*]} " == *" package "* ]] && ls "$build"/deb/prezero_*.deb >/dev/null 2>&1 &&
+		debs=(--debs "$build/deb")
+	tests/system/run.sh --build-dir "$build" "${debs[@]}" --keep-logs "$build/system-logs" 2>&1 |
+		tee "$log/system.log"
+	summary "system test" "$log/system.log"
+}
+
 for a in "${areas[@]}"; do
 	case $a in
-	proto | unit | kmod | daemon | pool) echo "# $a"; "area_$a" ;;
-	*) echo "run-suite: unknown area '$a' (proto, unit, kmod, daemon, pool)" >&2; exit 2 ;;
+	proto | unit | kmod | daemon | pool | xen | package | system) echo "# $a"; "area_$a" ;;
+	*) echo "run-suite: unknown area '$a' (proto, unit, kmod, daemon, pool, xen, package, system)" >&2; exit 2 ;;
 	esac
 done
 echo "$passed passed, $failed failed"

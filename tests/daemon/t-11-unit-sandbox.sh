@@ -5,11 +5,20 @@
 # CapabilityBoundingSet= and NoNewPrivileges=, and every system call and
 # socket family it uses (traced with strace through a bit of everything)
 # is allowed by the unit's SystemCallFilter= and RestrictAddressFamilies=,
-# so systemd's seccomp filter never kills it. No systemd is needed.
+# so systemd's seccomp filter never kills it. The bit of everything
+# includes a warm pool on tmpfs (/dev/shm) and a claim into a directory of
+# another user with mode 0700, as libvirt makes them: the claim's chown,
+# chmod and rename need the unit's capabilities and its fchown. No
+# systemd is needed.
 # pz-timeout: 240
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=pool-lib.sh
+. "$(dirname "$0")/pool-lib.sh"
 need systemd-analyze strace setpriv
+[ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] || fail "/dev/shm is not a tmpfs"
+SHM=$(mktemp -d /dev/shm/pzt-unit.XXXXXX)
+trap 'rm -rf "$SHM"; _cleanup' EXIT
 
 UNIT=$PZ_REPO/packaging/prezerod.service
 [ -f "$UNIT" ] || fail "no $UNIT"
@@ -39,6 +48,8 @@ families=$(unit_values RestrictAddressFamilies)
 {
 	conf_head
 	printf 'interval_ms = 100\nadmin_group = 0\n[policy]\npsi_trigger_ms = 100\n'
+	printf '[pool]\ndir = %s/pool\ntarget = 8M\nfile_size = 8M\nfill_rate = 1G\n' "$SHM"
+	printf 'reserve_pct = 0\nhugetlb_overcommit = no\nstate_file = %s/pool.json\n' "$PZ_TMP"
 } >"$CONF"
 STR=$PZ_TMP/strace.txt
 spawn setpriv --bounding-set=-all,"$caps" --inh-caps=-all --no-new-privs \
@@ -88,6 +99,18 @@ expect_out '^CLOSED$' "idle client closed"
 status_after() { ctl status && [ "$RC" -eq 0 ]; }
 wait_for 10 "status after the busy test" status_after
 
+# The pool: a claim into a per-domain directory as libvirt makes it
+# (owned by the qemu user, mode 0700), for that user.
+N=$(jget "$S" 'd["nodes"][0]["id"]')
+wait_full "$N" 60
+DOM=$SHM/ram/1-vm
+mkdir -p "$DOM"
+chown 4242:4343 "$DOM"
+chmod 0700 "$DOM"
+claim "$N" $((8 << 20)) "$DOM/pc.ram" 4242 4343 $((8#600))
+expect_reply_ok "pool claim into a 0700 directory of uid 4242"
+expect_eq "$(stat -c '%u:%g %a' "$DOM/pc.ram")" "4242:4343 600" "claimed file's owner and mode"
+
 kill -TERM "$dpid"
 daemon_wait "$DPID"
 expect_eq "$RC" 0 "exit status under the unit's restrictions"
@@ -119,15 +142,28 @@ def expand(item, seen=()):
             out |= expand(m, seen + (item,))
     return out
 
-# systemd: allow lists are combined, "~" lines deny; the first line decides
-# whether it is an allow list. @default is always allowed with an allow list.
+# systemd.exec(5): the first line decides whether it is an allow list;
+# each later line adds to or removes from that one set, in order (an
+# allow list's "~" line removes, a plain line adds back). @default is
+# always allowed with an allow list.
 allowed, denied, allow_list = set(), set(), None
 for f in filters.split("|"):
     deny = f.startswith("~")
     if allow_list is None:
         allow_list = not deny
+    items = set()
     for item in f.lstrip("~").split():
-        (denied if deny else allowed).update(expand(item))
+        items |= expand(item)
+    if allow_list:
+        if deny:
+            allowed -= items
+        else:
+            allowed |= items
+    else:
+        if deny:
+            denied |= items
+        else:
+            denied -= items
 if allow_list:
     allowed |= expand("@default")
 
