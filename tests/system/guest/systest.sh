@@ -64,6 +64,11 @@ write_conf() {
 [daemon]
 interval_ms = ${1:-250}
 ${2:-}
+# Under TCG the emulation itself keeps the CPU busy and system-wide cpu
+# PSI high: with the defaults (90 %, 20 %) no node would ever be idle.
+[policy]
+idle_min_pct = 40
+psi_cpu_max = 100
 [pool]
 dir = $POOL
 target = 0
@@ -117,7 +122,10 @@ module_loaded() { st && [ "$(q .module.loaded)" = true ]; }
 # scrubbing: a node granted a budget and the module's zeroed bytes growing
 zeroed() { st && q '[.nodes[].module.zeroed_bytes // 0] | add'; }
 granted() { st && [ "$(q '[.nodes[] | select(.budget_rate > 0)] | length')" -gt 0 ]; }
-grew() { [ "$(zeroed)" -gt "$Z0" ]; }
+# Page reporting offers blocks after frees; an idle guest frees little,
+# so write and delete a 128 MiB tmpfs file on each try.
+churn() { dd if=/dev/zero of=/dev/shm/pz-churn bs=1M count=128 status=none; rm -f /dev/shm/pz-churn; }
+grew() { churn; [ "$(zeroed)" -gt "$Z0" ]; }
 c_scrubbing() {
 	wait_for 240 granted || { why "no node granted a budget in 240 s: $(q '[.nodes[].reason] | join("; ")')"; return 1; }
 	Z0=$(zeroed)
