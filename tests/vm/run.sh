@@ -29,6 +29,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/scenarios.sh"
 repo=$(cd "$here/../.." && pwd)
 guest=$here/guest
 
@@ -66,22 +67,10 @@ bench_out=$(realpath -m "${bench_out:-$build/vm/bench.json}")
 
 # ---- scenarios and their VM configs ----------------------------------------
 
-scenarios=()
 if [[ -z $scen_arg ]]; then
 	((bench)) && scen_arg='b-*' || scen_arg='t-*'
 fi
-for s in $scen_arg; do
-	s=${s%.sh}
-	if [[ $s == *[*?]* ]]; then
-		for f in "$guest"/$s.sh; do
-			[[ -f $f ]] && scenarios+=("$(basename "$f" .sh)")
-		done
-	else
-		[[ -f $guest/$s.sh ]] || die "no scenario $guest/$s.sh"
-		scenarios+=("$s")
-	fi
-done
-((${#scenarios[@]})) || die "no scenario matches '$scen_arg'"
+select_scenarios "$guest" "$scen_arg"
 
 # `# pz-vm: mem=1024 numa=2 smp=2 kmods="a b" qemu-args="..." append="..."`
 # Several lines add up (lists append, numbers override). Prints a canonical
@@ -137,16 +126,7 @@ done
 
 # ---- counters and reporting ------------------------------------------------
 
-npass=0 nfail=0 nskip=0 trouble=0 bench_objs=()
-
-report() { # STATUS KVER NAME [REASON]
-	case $1 in
-	PASS) npass=$((npass + 1)) ;;
-	SKIP) nskip=$((nskip + 1)) ;;
-	*) nfail=$((nfail + 1)) ;;
-	esac
-	echo "$1 [$2] $3${4:+: $4}"
-}
+trouble=0 bench_objs=()
 
 show_log() {
 	echo "  log: $1"

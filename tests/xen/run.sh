@@ -30,6 +30,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/../vm/scenarios.sh"
 repo=$(cd "$here/../.." && pwd)
 scen_dir=$here/dom0
 
@@ -64,35 +65,14 @@ bench_out=$(realpath -m "${bench_out:-$build/bench/xen.json}")
 [[ -n $keep ]] && keep=$(realpath -m "$keep")
 out=$build/xen
 
-scenarios=()
 if [[ -z $scen_arg ]]; then
 	((bench)) && scen_arg='x-00-guests x-10-balloon b-*' || scen_arg='x-*'
 fi
-for s in $scen_arg; do
-	s=${s%.sh}
-	if [[ $s == *[*?]* ]]; then
-		for f in "$scen_dir"/$s.sh; do
-			[[ -f $f ]] && scenarios+=("$(basename "$f" .sh)")
-		done
-	else
-		[[ -f $scen_dir/$s.sh ]] || die "no scenario $scen_dir/$s.sh"
-		scenarios+=("$s")
-	fi
-done
-((${#scenarios[@]})) || die "no scenario matches '$scen_arg'"
+select_scenarios "$scen_dir" "$scen_arg"
 
-npass=0 nfail=0 nskip=0
-report() { # STATUS NAME [REASON]
-	case $1 in
-	PASS) npass=$((npass + 1)) ;;
-	SKIP) nskip=$((nskip + 1)) ;;
-	*) nfail=$((nfail + 1)) ;;
-	esac
-	echo "$1 [xen] $2${3:+: $3}"
-}
 fail_all() {
 	local s
-	for s in "${scenarios[@]}"; do report FAIL "$s" "$1"; done
+	for s in "${scenarios[@]}"; do report FAIL xen "$s" "$1"; done
 	echo "$npass passed, $nfail failed"
 	exit 1
 }
@@ -216,21 +196,21 @@ fi
 culprit="" failed=0
 for s in "${scenarios[@]}"; do
 	case ${res[$s]:-} in
-	PASS | SKIP) report "${res[$s]}" "$s" "${why[$s]}" ;;
-	FAIL) report FAIL "$s" "${why[$s]}"; failed=1 ;;
+	PASS | SKIP) report "${res[$s]}" xen "$s" "${why[$s]}" ;;
+	FAIL) report FAIL xen "$s" "${why[$s]}"; failed=1 ;;
 	*)
 		if [[ -z $culprit ]]; then
 			culprit=$s
-			report FAIL "$s" "$nores"
+			report FAIL xen "$s" "$nores"
 		else
-			report FAIL "$s" "not run: dom0 died during $culprit"
+			report FAIL xen "$s" "not run: dom0 died during $culprit"
 		fi
 		failed=1
 		;;
 	esac
 done
 if ((!failed && (rc != 0 || !done))); then
-	report FAIL "boot" "Xen did not finish cleanly (QEMU status $rc, PZ-DONE seen: $done)"
+	report FAIL xen "boot" "Xen did not finish cleanly (QEMU status $rc, PZ-DONE seen: $done)"
 	failed=1
 fi
 # A guest that crashed (Xen says so on its console) fails the run even if
@@ -239,7 +219,7 @@ fi
 crash_re='\(XEN\) .*(Triple fault|[Cc]rash|FATAL)'
 ncrash=$(grep -a -c -E "$crash_re" "$logf" || true)
 if ((ncrash > retries)); then
-	report FAIL "xen-log" "$(grep -a -m1 -E "$crash_re" "$logf" | tr -d '\r')"
+	report FAIL xen "xen-log" "$(grep -a -m1 -E "$crash_re" "$logf" | tr -d '\r')"
 	failed=1
 fi
 ((retries)) && echo "NOTE [xen] a guest died while booting and was made again $retries time(s) (Xen crash lines: $ncrash)"
@@ -267,7 +247,7 @@ if ((bench)); then
 		echo "]"
 	} >"$bench_out"
 	log "bench: ${#bench_objs[@]} results in $bench_out"
-	((${#bench_objs[@]})) || report FAIL "bench" "no PZ-BENCH result"
+	((${#bench_objs[@]})) || report FAIL xen "bench" "no PZ-BENCH result"
 fi
 
 skipped=""
