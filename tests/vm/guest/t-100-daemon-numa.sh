@@ -13,7 +13,10 @@ pz_fresh || { pz_fail "insmod failed"; exit 1; }
 # with one vCPU per node that alone made node 1 look busy. idle_min_pct 30
 # separates a hogged node (0% idle) from one that serves the test and
 # zeroes (its worker keeps one vCPU busy, see t-100-daemon-grant).
-pzd_conf idle_min_pct=30
+# CPU pressure is one number for the whole system, not per node: tasks
+# that wait behind the hog on node 0 raise it for node 1 too, so it is
+# out of this test (psi_cpu_max 100); its rule is unit-tested.
+pzd_conf idle_min_pct=30 psi_cpu_max=100
 pzd_start || exit 1
 prezeroctl status
 pz_expect_eq "$(pzd_get 'nodes.#')" 2 "nodes in the daemon's status"
@@ -51,10 +54,14 @@ pzd_wait 10 states_are busy granted ||
 	pz_fail "not 'node 0 busy, node 1 granted' 10 s after the hog on node 0's CPUs ($cpus0) started: $(pzd_get nodes 2>&1)"
 pz_log "$(cat "$PZ_STATE/hog.out"); node 0 busy, node 1 granted after" \
 	"$(awk -v a="$(pz_now)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }') s"
-# For 4 s: node 0 busy without budget, node 1 granted with budget (what
-# the daemon says it gave: one call per sample keeps the load on node 1
-# low), then the module's own numbers once.
-bad=0
+# For 4 s: node 0 busy without budget in every sample; node 1 granted with
+# budget (what the daemon says it gave: one call per sample keeps the load
+# on node 1 low), then the module's own numbers once. Node 1 is measured
+# over 250 ms like any node, so a TCG hiccup on its own vCPUs can make it
+# busy for a round, and settling after it: that is the daemon being right
+# about node 1, allowed twice. Node 1 not granted for any other reason
+# (node 0's hog) fails at once.
+bad=0 blip=0 first=""
 for i in 1 2 3 4 5 6 7 8; do
 	s=$(pzd_get nodes.0.state nodes.1.state nodes.0.budget_rate \
 		nodes.1.budget_rate nodes.0.idle_pct nodes.1.idle_pct \
@@ -63,13 +70,26 @@ for i in 1 2 3 4 5 6 7 8; do
 	# shellcheck disable=SC2086 # split into fields
 	set -- $s
 	ok=1
-	[ "${1:-} ${2:-} ${3:-}" = "busy granted 0" ] || ok=0
-	case ${4:-} in '' | 0 | *[!0-9]*) ok=0 ;; esac
-	[ "$ok" = 1 ] || bad=$((bad + 1))
+	[ "${1:-} ${3:-}" = "busy 0" ] || ok=0
+	if [ "$ok" = 1 ]; then
+		case "${2:-} ${4:-}" in
+		"granted "[1-9]*) ;;
+		"busy "*)
+			# node 1's reason starts at field 8: "CPUs N% idle ..."
+			if [ "${8:-}" = CPUs ]; then blip=$((blip + 1)); else ok=0; fi
+			;;
+		"settling "*) blip=$((blip + 1)) ;;
+		*) ok=0 ;;
+		esac
+	fi
+	[ "$ok" = 1 ] || { bad=$((bad + 1)); first=${first:-"sample $i: $s"}; }
 	sleep 0.5
 done
 [ "$bad" -eq 0 ] ||
-	pz_fail "$bad of 8 samples not 'node 0 busy, no budget; node 1 granted, budget' (lines above)"
+	pz_fail "$bad of 8 samples not 'node 0 busy, no budget; node 1 granted, budget'; first: $first"
+[ "$blip" -le 2 ] ||
+	pz_fail "node 1 busy on its own CPUs or settling in $blip of 8 samples (lines above)"
+pz_log "node 1 busy on its own CPUs or settling in $blip of 8 samples"
 read -r b0 b1 <<EOF
 $(pzd_mod nodes.0.budget_rate nodes.1.budget_rate | tr '\n' ' ')
 EOF
