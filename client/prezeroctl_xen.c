@@ -5,6 +5,7 @@
  * "xen filter-core" is in prezeroctl_xencore.c.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "number.h"
 #include "prezeroctl.h"
 #include "size.h"
+#include "xenexclude.h"
 
 /* Domain ids below Xen's DOMID_FIRST_RESERVED (0x7ff0). */
 #define DOMID_MAX 0x7fefUL
@@ -156,15 +158,70 @@ static int xen_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static void print_exclude(struct json_object *r)
+/*
+ * A list longer than a reply carries (PZ_EXCLUDE_REPLY_RANGES) comes with
+ * "ranges": null: its ranges are read from the published file, which must
+ * hold the same domain and generation.
+ */
+static int ranges_from_file(const char *cmd, struct json_object *r,
+			    struct pz_ranges *rs)
 {
-	struct json_object *ranges = jget(r, "ranges");
+	struct pz_exclude_hdr h;
+	const char *path = jstr(r, "path");
+	uint64_t domid = 0, gen = 0;
+	char err[PATH_MAX + 256];
+
+	if (!path || !ju64(r, "domid", &domid) || !ju64(r, "generation", &gen)) {
+		fprintf(stderr, "%s: %s: the reply has no ranges and no file to read them from\n",
+			prog, cmd);
+		return EXIT_FAIL;
+	}
+	if (pz_exclude_read_file(path, &h, rs, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s: %s\n", prog, cmd, err);
+		return EXIT_FAIL;
+	}
+	if (h.domid != domid || h.generation != gen) {
+		fprintf(stderr, "%s: %s: %s holds domain %u generation %llu, prezerod answered for domain %llu generation %llu: the list changed, run again\n",
+			prog, cmd, path, h.domid,
+			(unsigned long long)h.generation,
+			(unsigned long long)domid, (unsigned long long)gen);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static int print_exclude(const char *cmd, struct json_object *r)
+{
+	struct json_object *ranges = NULL;
+	struct pz_ranges rs;
 	const char *s;
 	char buf[64], tbuf[64];
 	uint64_t u, page = 4096, scanned = 0, excl = 0;
-	size_t n = json_object_is_type(ranges, json_type_array) ?
-		   json_object_array_length(ranges) : 0;
+	bool in_reply;
+	size_t n;
 	time_t t;
+	int ret;
+
+	/* A reply without "ranges" is no list at all; null: in the file. */
+	pz_ranges_init(&rs, 0);
+	if (!json_object_object_get_ex(r, "ranges", &ranges)) {
+		fprintf(stderr, "%s: %s: the reply has no ranges\n", prog, cmd);
+		return EXIT_FAIL;
+	}
+	in_reply = ranges != NULL;
+	if (in_reply && !json_object_is_type(ranges, json_type_array)) {
+		fprintf(stderr, "%s: %s: the reply's ranges are not a list\n",
+			prog, cmd);
+		return EXIT_FAIL;
+	}
+	if (!in_reply) {
+		ret = ranges_from_file(cmd, r, &rs);
+		if (ret) {
+			pz_ranges_free(&rs);
+			return ret;
+		}
+	}
+	n = in_reply ? json_object_array_length(ranges) : rs.n;
 
 	ju64(r, "page_size", &page);
 	if (ju64(r, "domid", &u))
@@ -206,26 +263,35 @@ static void print_exclude(struct json_object *r)
 	s = jstr(r, "path");
 	if (s)
 		printf("file %s\n", s);
-	if (!n)
-		return;
-	putchar('\n');
-	printf("%-18s  %-18s  %s\n", "START", "END", "SIZE");
+	if (n) {
+		putchar('\n');
+		printf("%-18s  %-18s  %s\n", "START", "END", "SIZE");
+	}
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *p = json_object_array_get_idx(ranges, i);
 		uint64_t a = 0, b = 0;
 
-		if (json_object_is_type(p, json_type_array) &&
-		    json_object_array_length(p) == 2) {
-			a = (uint64_t)json_object_get_int64(
-				json_object_array_get_idx(p, 0));
-			b = (uint64_t)json_object_get_int64(
-				json_object_array_get_idx(p, 1));
+		if (in_reply) {
+			struct json_object *p =
+				json_object_array_get_idx(ranges, i);
+
+			if (json_object_is_type(p, json_type_array) &&
+			    json_object_array_length(p) == 2) {
+				a = json_object_get_uint64(
+					json_object_array_get_idx(p, 0));
+				b = json_object_get_uint64(
+					json_object_array_get_idx(p, 1));
+			}
+		} else {
+			a = rs.r[i].start;
+			b = rs.r[i].end;
 		}
 		printf("%#-18llx  %#-18llx  %s\n", (unsigned long long)a,
 		       (unsigned long long)b,
 		       format_short(b > a ? (b - a) * page : 0, buf,
 				    sizeof(buf)));
 	}
+	pz_ranges_free(&rs);
+	return EXIT_OK;
 }
 
 static int xen_exclude(int argc, char **argv)
@@ -263,9 +329,9 @@ static int xen_exclude(int argc, char **argv)
 		return ret;
 	if (opt_json)
 		return print_json(reply, JSON_PRETTY);
-	print_exclude(reply);
+	ret = print_exclude(cmd, reply);
 	json_object_put(reply);
-	return EXIT_OK;
+	return ret;
 }
 
 int cmd_xen(int argc, char **argv)

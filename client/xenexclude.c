@@ -243,7 +243,8 @@ err:
 	return NULL;
 }
 
-struct json_object *pz_exclude_to_json(const struct pz_exclude_hdr *h,
+/* Every key of the JSON form but "ranges". */
+static struct json_object *header_json(const struct pz_exclude_hdr *h,
 				       const struct pz_ranges *rs)
 {
 	char uuid[sizeof(h->uuid)], name[sizeof(h->name)];
@@ -262,12 +263,64 @@ struct json_object *pz_exclude_to_json(const struct pz_exclude_hdr *h,
 	    jput(o, "time", json_object_new_int64(h->time)) ||
 	    jput(o, "scanned_frames", json_object_new_uint64(h->scanned_frames)) ||
 	    jput(o, "excluded_frames", json_object_new_uint64(rs->frames)) ||
-	    jput(o, "complete", json_object_new_boolean(list_complete(h, rs))) ||
-	    jput(o, "ranges", ranges_json(rs))) {
+	    jput(o, "complete", json_object_new_boolean(list_complete(h, rs)))) {
 		json_object_put(o);
 		return NULL;
 	}
 	return o;
+}
+
+struct json_object *pz_exclude_to_json(const struct pz_exclude_hdr *h,
+				       const struct pz_ranges *rs,
+				       size_t max_inline)
+{
+	struct json_object *o = header_json(h, rs);
+
+	if (!o)
+		return NULL;
+	if (rs->n > max_inline) {
+		if (json_object_object_add(o, "ranges", NULL) ||
+		    jput(o, "range_count", json_object_new_uint64(rs->n))) {
+			json_object_put(o);
+			return NULL;
+		}
+	} else if (jput(o, "ranges", ranges_json(rs))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+int pz_exclude_write_json(FILE *f, const struct pz_exclude_hdr *h,
+			  const struct pz_ranges *rs)
+{
+	struct json_object *o = header_json(h, rs);
+	const char *hdr;
+	size_t len, i;
+	int ret = 0;
+
+	if (!o)
+		return -ENOMEM;
+	/* "{...}" without its closing brace, then the ranges by hand. */
+	hdr = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	len = hdr ? strlen(hdr) : 0;
+	if (len < 2 || hdr[len - 1] != '}') {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	fwrite(hdr, 1, len - 1, f);
+	json_object_put(o);
+	fputs(",\"ranges\":[", f);
+	for (i = 0; i < rs->n; i++)
+		fprintf(f, "%s[%llu,%llu]", i ? "," : "",
+			(unsigned long long)rs->r[i].start,
+			(unsigned long long)rs->r[i].end);
+	fputs("]}\n", f);
+	if (fflush(f) == EOF)
+		ret = -errno;
+	else if (ferror(f))
+		ret = -EIO;
+	return ret;
 }
 
 /* ---- parsing ----------------------------------------------------------- */
@@ -531,9 +584,9 @@ static int parse_header(struct parser *p, struct pz_exclude_hdr *h,
 	for (k = 0; k < K_COUNT; k++)
 		if (!seen[k])
 			return perr(p, "missing header key '%s'", key_names[k]);
-	if (c->ranges > PZ_RANGES_MAX_DEFAULT)
+	if (c->ranges > PZ_EXCLUDE_RANGES_MAX)
 		return perr(p, "%llu ranges: more than the %zu a list may hold",
-			    (unsigned long long)c->ranges, PZ_RANGES_MAX_DEFAULT);
+			    (unsigned long long)c->ranges, PZ_EXCLUDE_RANGES_MAX);
 	return 0;
 }
 
@@ -577,7 +630,7 @@ int pz_exclude_parse_text(FILE *f, struct pz_exclude_hdr *h,
 	struct counts c = { 0, 0 };
 	int r = -1;
 
-	pz_ranges_init(rs, PZ_RANGES_MAX_DEFAULT);
+	pz_ranges_init(rs, PZ_EXCLUDE_RANGES_MAX);
 	memset(h, 0, sizeof(*h));
 	if (!p) {
 		snprintf(err, errlen, "0: out of memory");
@@ -625,7 +678,7 @@ int pz_exclude_read_file(const char *path, struct pz_exclude_hdr *h,
 	if (!f) {
 		int e = errno;
 
-		pz_ranges_init(rs, PZ_RANGES_MAX_DEFAULT);
+		pz_ranges_init(rs, PZ_EXCLUDE_RANGES_MAX);
 		memset(h, 0, sizeof(*h));
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		return -1;

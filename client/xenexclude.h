@@ -35,6 +35,12 @@ struct pz_ranges {
 
 /* Default bound: 1 M ranges (16 MiB). */
 #define PZ_RANGES_MAX_DEFAULT ((size_t)1 << 20)
+/* The most a list may hold: the reader refuses more, prezerod's max_ranges
+ * goes no higher (16 M ranges, 256 MiB in memory). */
+#define PZ_EXCLUDE_RANGES_MAX ((size_t)1 << 24)
+/* The most ranges prezerod's xen-exclude reply carries (~1.5 MB of JSON);
+ * past this the reply says "ranges": null and the files have them. */
+#define PZ_EXCLUDE_REPLY_RANGES ((size_t)1 << 16)
 
 /* max 0: PZ_RANGES_MAX_DEFAULT. */
 void pz_ranges_init(struct pz_ranges *rs, size_t max);
@@ -79,13 +85,26 @@ struct pz_exclude_hdr {
  */
 int pz_exclude_write_text(FILE *f, const struct pz_exclude_hdr *h,
 			  const struct pz_ranges *rs);
-/* The JSON form as an object (caller puts it); NULL without memory. */
+/*
+ * The JSON form as an object (caller puts it); NULL without memory. A list
+ * of more than max_inline ranges gets "ranges": null and "range_count"
+ * instead: a tree costs ~200 bytes a range, so large lists are read from
+ * the files (proto/xen-exclude.md, control protocol).
+ */
 struct json_object *pz_exclude_to_json(const struct pz_exclude_hdr *h,
-				       const struct pz_ranges *rs);
+				       const struct pz_ranges *rs,
+				       size_t max_inline);
+/*
+ * The JSON form written to f as one line, streamed: the same bytes as
+ * pz_exclude_to_json(h, rs, SIZE_MAX) printed with JSON_C_TO_STRING_PLAIN,
+ * without building the ranges' tree. 0, -ENOMEM or -errno from the FILE.
+ */
+int pz_exclude_write_json(FILE *f, const struct pz_exclude_hdr *h,
+			  const struct pz_ranges *rs);
 /*
  * Parse the text form strictly. Returns 0, or -1 with err set to
  * "LINE: reason" (the caller prefixes the file name). rs is initialised
- * here (max: PZ_RANGES_MAX_DEFAULT) and must be freed by the caller.
+ * here (max: PZ_EXCLUDE_RANGES_MAX) and must be freed by the caller.
  */
 int pz_exclude_parse_text(FILE *f, struct pz_exclude_hdr *h,
 			  struct pz_ranges *rs, char *err, size_t errlen);

@@ -90,6 +90,7 @@ static const struct key keys[] = {
 	{ "xen", "settle_s", KEY_UINT, CFG(xen_settle_s), 0, 0, 3600 },
 	{ "xen", "min_interval_s", KEY_UINT, CFG(xen_min_interval_s), 0, 0,
 	  86400 },
+	/* 16 M: PZ_EXCLUDE_RANGES_MAX, the most the reader takes */
 	{ "xen", "max_ranges", KEY_UINT, CFG(xen_max_ranges), 0, 1, 16777216 },
 };
 

@@ -929,7 +929,7 @@ int pzd_xen_exclude(struct pzd_xen *x, const struct pzd_xen_dom_req *req,
 				 d->note);
 		return -1;
 	}
-	o = pz_exclude_to_json(&d->hdr, &d->ranges);
+	o = pz_exclude_to_json(&d->hdr, &d->ranges, PZ_EXCLUDE_REPLY_RANGES);
 	if (!o) {
 		pzd_proto_seterr(err, "internal", "%s: out of memory", cmd);
 		return -1;

@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 #include <xenstore.h>
 
 #include "log.h"
@@ -82,7 +81,6 @@ static int write_atomic(const char *dir, uint32_t domid, bool json,
 			const struct pzd_xen_pub *p)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
-	struct json_object *o = NULL;
 	FILE *f = NULL;
 	int fd, ret = 0;
 
@@ -103,17 +101,11 @@ static int write_atomic(const char *dir, uint32_t domid, bool json,
 		close(fd);
 		goto out;
 	}
-	if (json) {
-		o = pz_exclude_to_json(&p->hdr, p->ranges);
-		if (!o)
-			ret = -ENOMEM;
-		else if (fputs(json_object_to_json_string_ext(o,
-				JSON_C_TO_STRING_PLAIN), f) == EOF ||
-			 fputc('\n', f) == EOF)
-			ret = -errno ?: -EIO;
-	} else {
+	/* Streamed: a tree of a million ranges would cost ~200 MiB here. */
+	if (json)
+		ret = pz_exclude_write_json(f, &p->hdr, p->ranges);
+	else
 		ret = pz_exclude_write_text(f, &p->hdr, p->ranges);
-	}
 	/* Every byte on disk before the name points at it. */
 	if (!ret && (fflush(f) || fsync(fileno(f))))
 		ret = -errno;
@@ -122,7 +114,6 @@ static int write_atomic(const char *dir, uint32_t domid, bool json,
 	if (!ret && rename(tmp, path))
 		ret = -errno;
 out:
-	json_object_put(o);
 	if (ret)
 		unlink(tmp);
 	return ret;

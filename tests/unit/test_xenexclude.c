@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,7 +375,7 @@ START_TEST(write_refuses)
 }
 END_TEST
 
-/* A write error of the FILE is reported. */
+/* A write error of the FILE is reported, by both forms' writers. */
 START_TEST(write_error)
 {
 	struct pz_exclude_hdr h;
@@ -385,6 +386,9 @@ START_TEST(write_error)
 	fill_hdr(&h);
 	pz_ranges_init(&rs, 0);
 	ck_assert_int_eq(pz_exclude_write_text(f, &h, &rs), -ENOSPC);
+	clearerr(f);
+	ck_assert_int_eq(pz_ranges_add(&rs, 1, 2), 0);
+	ck_assert_int_eq(pz_exclude_write_json(f, &h, &rs), -ENOSPC);
 	fclose(f);
 	pz_ranges_free(&rs);
 }
@@ -421,7 +425,7 @@ START_TEST(json_form)
 	pz_ranges_init(&rs, 0);
 	ck_assert_int_eq(pz_ranges_add(&rs, 0x20000, 0x27000), 0);
 	ck_assert_int_eq(pz_ranges_add(&rs, 0x3f000, 0x40000), 0);
-	o = pz_exclude_to_json(&h, &rs);
+	o = pz_exclude_to_json(&h, &rs, SIZE_MAX);
 	ck_assert_ptr_nonnull(o);
 	ck_assert_uint_eq(ju(o, "domid"), 3);
 	ck_assert_str_eq(js(o, "uuid"), h.uuid);
@@ -452,10 +456,109 @@ START_TEST(json_form)
 	json_object_put(o);
 
 	rs.truncated = true;
-	o = pz_exclude_to_json(&h, &rs);
+	o = pz_exclude_to_json(&h, &rs, SIZE_MAX);
 	ck_assert(json_object_object_get_ex(o, "complete", &v));
 	ck_assert(!json_object_get_boolean(v));
 	json_object_put(o);
+	pz_ranges_free(&rs);
+}
+END_TEST
+
+/* A reply's tree past max_inline: "ranges" null and the count. */
+START_TEST(json_form_not_inline)
+{
+	struct pz_exclude_hdr h;
+	struct pz_ranges rs;
+	struct json_object *o, *v;
+
+	fill_hdr(&h);
+	pz_ranges_init(&rs, 0);
+	ck_assert_int_eq(pz_ranges_add(&rs, 0x20000, 0x27000), 0);
+	ck_assert_int_eq(pz_ranges_add(&rs, 0x3f000, 0x40000), 0);
+	o = pz_exclude_to_json(&h, &rs, 2);
+	ck_assert(json_object_object_get_ex(o, "ranges", &v));
+	ck_assert_uint_eq(json_object_array_length(v), 2);
+	ck_assert(!json_object_object_get_ex(o, "range_count", NULL));
+	json_object_put(o);
+	o = pz_exclude_to_json(&h, &rs, 1);
+	ck_assert(json_object_object_get_ex(o, "ranges", &v));
+	ck_assert_ptr_null(v);
+	ck_assert_uint_eq(ju(o, "range_count"), 2);
+	ck_assert_uint_eq(ju(o, "excluded_frames"), 0x8000);
+	ck_assert_uint_eq(ju(o, "generation"), 4);
+	json_object_put(o);
+	pz_ranges_free(&rs);
+}
+END_TEST
+
+/* The streamed JSON file: byte for byte what json-c prints of the tree. */
+static void assert_streamed_json(const struct pz_exclude_hdr *h,
+				 const struct pz_ranges *rs)
+{
+	struct json_object *o = pz_exclude_to_json(h, rs, SIZE_MAX);
+	char *buf = NULL, *want;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(pz_exclude_write_json(f, h, rs), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_ne(asprintf(&want, "%s\n", json_object_to_json_string_ext(
+				  o, JSON_C_TO_STRING_PLAIN)), -1);
+	ck_assert_str_eq(buf, want);
+	json_object_put(o);
+	free(want);
+	free(buf);
+}
+
+START_TEST(json_streamed)
+{
+	struct pz_exclude_hdr h;
+	struct pz_ranges rs;
+	size_t i;
+
+	fill_hdr(&h);
+	pz_ranges_init(&rs, 0);
+	assert_streamed_json(&h, &rs);			/* no ranges */
+	ck_assert_int_eq(pz_ranges_add(&rs, 0, 1), 0);
+	assert_streamed_json(&h, &rs);
+	for (i = 1; i < 3000; i++)
+		ck_assert_int_eq(pz_ranges_add(&rs, 3 * i, 3 * i + 2), 0);
+	ck_assert_int_eq(pz_ranges_add(&rs, UINT64_MAX - 1, UINT64_MAX), 0);
+	h.scanned_frames = UINT64_MAX;
+	h.generation = UINT64_MAX;
+	strcpy(h.name, "a \"quoted\" \\ name\t");	/* escapes and '?' */
+	h.uuid[0] = '\0';
+	assert_streamed_json(&h, &rs);
+	rs.truncated = true;				/* complete: false */
+	assert_streamed_json(&h, &rs);
+	pz_ranges_free(&rs);
+}
+END_TEST
+
+/* Past the default bound: a list prezerod writes with a larger max_ranges
+ * is not cut by the reader (a million lines would take a minute under
+ * valgrind, so the bound itself is checked). */
+START_TEST(read_past_default_bound)
+{
+	struct pz_exclude_hdr h, back;
+	struct pz_ranges rs, got;
+	char err[256] = "";
+	FILE *f = tmpfile();
+
+	ck_assert_ptr_nonnull(f);
+	fill_hdr(&h);
+	pz_ranges_init(&rs, 0);
+	ck_assert_int_eq(pz_ranges_add(&rs, 1, 2), 0);
+	ck_assert_int_eq(pz_exclude_write_text(f, &h, &rs), 0);
+	rewind(f);
+	ck_assert_msg(pz_exclude_parse_text(f, &back, &got, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(got.max, PZ_EXCLUDE_RANGES_MAX);
+	ck_assert_uint_gt(PZ_EXCLUDE_RANGES_MAX, PZ_RANGES_MAX_DEFAULT);
+	fclose(f);
+	pz_ranges_free(&got);
 	pz_ranges_free(&rs);
 }
 END_TEST
@@ -516,7 +619,9 @@ static const struct {
 	  "generation: 1\npage-size: 4096\nscanned-frames: 0x0\n"
 	  "excluded-frames: 0x0\nranges: 0\ncomplete: yes\n\n",
 	  "12: missing header key 'time'" },
-	{ HDR("0x100", "0x0", "1048577"), "13: 1048577 ranges: more than" },
+	{ HDR("0x100", "0x0", "16777217"), "13: 16777217 ranges: more than" },
+	/* the default bound is no limit to the reader: the count is wrong */
+	{ HDR("0x100", "0x0", "1048577"), "14: end of file after 0 ranges, the header says 1048577" },
 	/* ranges */
 	{ HDR("0x100", "0x1", "1") "0x1 0xzz\n", "14: expected a range" },
 	{ HDR("0x100", "0x1", "1") "0x1  0x2\n", "14: expected a range" },
@@ -692,6 +797,9 @@ int main(void)
 	tcase_add_test(tc, write_refuses);
 	tcase_add_test(tc, write_error);
 	tcase_add_test(tc, json_form);
+	tcase_add_test(tc, json_form_not_inline);
+	tcase_add_test(tc, json_streamed);
+	tcase_add_test(tc, read_past_default_bound);
 	tcase_add_test(tc, parse_errors);
 	tcase_add_test(tc, parse_bad_lines);
 	tcase_add_test(tc, parse_lenient_parts);
