@@ -45,6 +45,7 @@ enum key_type {
 	KEY_BOOL,		/* bool */
 	KEY_SIZE,		/* uint64_t, 0..PZD_BUDGET_MAX */
 	KEY_AUTO,		/* int: auto, or a boolean (enum pzd_xen_enabled) */
+	KEY_HVM_SCAN,		/* int: auto or query (enum pzd_xen_hvm_scan) */
 };
 
 struct key {
@@ -92,6 +93,7 @@ static const struct key keys[] = {
 	  86400 },
 	/* 16 M: PZ_EXCLUDE_RANGES_MAX, the most the reader takes */
 	{ "xen", "max_ranges", KEY_UINT, CFG(xen_max_ranges), 0, 1, 16777216 },
+	{ "xen", "hvm_scan", KEY_HVM_SCAN, CFG(xen_hvm_scan), 0, 0, 0 },
 };
 
 static const struct key node_keys[] = {
@@ -143,6 +145,7 @@ void pzd_config_defaults(struct pzd_config *c)
 	c->xen_settle_s = 5;
 	c->xen_min_interval_s = 30;
 	c->xen_max_ranges = 1048576;
+	c->xen_hvm_scan = PZD_XEN_HVM_SCAN_AUTO;
 }
 
 uint64_t pzd_config_pool_target(const struct pzd_config *c, unsigned int node)
@@ -487,6 +490,15 @@ static int set_value(struct parse *p, const struct key *k, void *base,
 			return fail(p, "%s: %s is not auto or a boolean (yes/no, true/false, on/off, 1/0)",
 				    k->name, q);
 		return 1;
+	case KEY_HVM_SCAN:
+		if (!strcasecmp(value, "auto"))
+			*(int *)(void *)dst = PZD_XEN_HVM_SCAN_AUTO;
+		else if (!strcasecmp(value, "query"))
+			*(int *)(void *)dst = PZD_XEN_HVM_SCAN_QUERY;
+		else
+			return fail(p, "%s: %s is not auto or query", k->name,
+				    q);
+		return 1;
 	case KEY_BOOL:
 		if (parse_bool(value, (bool *)(void *)dst))
 			return fail(p, "%s: %s is not a boolean (yes/no, true/false, on/off, 1/0)",
@@ -764,6 +776,8 @@ struct json_object *pzd_config_to_json(const struct pzd_config *c)
 	ok &= add(xen, "min_interval_s",
 		  json_object_new_int64(c->xen_min_interval_s));
 	ok &= add(xen, "max_ranges", json_object_new_int64(c->xen_max_ranges));
+	ok &= add(xen, "hvm_scan", json_object_new_string(
+		  c->xen_hvm_scan == PZD_XEN_HVM_SCAN_QUERY ? "query" : "auto"));
 
 	/* Node sections by node id: the struct keeps no file order. */
 	for (unsigned int i = 0; ok && i < PZD_MAX_NODES; i++) {

@@ -28,6 +28,8 @@ struct json_object;
 
 /* [xen] enabled */
 enum pzd_xen_enabled { PZD_XEN_AUTO, PZD_XEN_YES, PZD_XEN_NO };
+/* [xen] hvm_scan: map unless PoD/paging makes it unsafe, or always query */
+enum pzd_xen_hvm_scan { PZD_XEN_HVM_SCAN_AUTO, PZD_XEN_HVM_SCAN_QUERY };
 /* Node ids accepted in [node N] sections and overrides: 0..PZD_MAX_NODES-1 */
 #define PZD_MAX_NODES 256
 /* Largest rate or burst (the module's budget-max, 1 TiB) */
@@ -79,6 +81,7 @@ struct pzd_config {
 	unsigned int xen_settle_s;	/* balloon still this long: settled */
 	unsigned int xen_min_interval_s;	/* per domain, between scans */
 	unsigned int xen_max_ranges;	/* per list */
+	int xen_hvm_scan;		/* enum pzd_xen_hvm_scan */
 
 	struct pzd_node_conf node[PZD_MAX_NODES];
 };

@@ -140,6 +140,7 @@ struct pzd_xen {
 	char dir[PATH_MAX];
 	uint64_t settle_ms, min_interval_ms;
 	size_t max_ranges;
+	bool hvm_query;			/* [xen] hvm_scan = query */
 
 	struct xs_handle *xs;
 	xentoollog_logger_stdiostream *logger;
@@ -521,6 +522,7 @@ static void maybe_scan(struct pzd_xen *x)
 	job.type = best->type;
 	job.frames = best->static_max_kib / 4;	/* 4 KiB frames */
 	job.max_ranges = x->max_ranges;
+	job.query = x->hvm_query;
 	ret = pzd_xen_scanner_start(x->scanner, &job);
 	if (ret) {
 		log_warning("xen: domain %u: cannot start a scan: %s",
@@ -783,6 +785,7 @@ void pzd_xen_config(struct pzd_xen *x, const struct pzd_config *cfg)
 	x->settle_ms = (uint64_t)cfg->xen_settle_s * 1000;
 	x->min_interval_ms = (uint64_t)cfg->xen_min_interval_s * 1000;
 	x->max_ranges = cfg->xen_max_ranges;
+	x->hvm_query = cfg->xen_hvm_scan == PZD_XEN_HVM_SCAN_QUERY;
 }
 
 struct pzd_xen *pzd_xen_new(sd_event *event, const struct pzd_config *cfg)

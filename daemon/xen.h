@@ -58,6 +58,7 @@ struct pzd_xen_scan_job {
 	enum pzd_xen_type type;
 	uint64_t frames;		/* scan [0, frames) */
 	size_t max_ranges;
+	bool query;			/* PVH/HVM: HVMOP_get_mem_type always */
 };
 
 struct pzd_xen_scan_result {

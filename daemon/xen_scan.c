@@ -10,8 +10,9 @@
  *    array; -EINVAL is an unpopulated gfn. Each batch is unmapped at once.
  *    Not for a guest with outstanding populate-on-demand entries or paged
  *    out frames: mapping would populate the first and page in the second.
- *  - PVH/HVM with PoD entries or paging: HVMOP_get_mem_type per gfn
- *    (a p2m query: no side effects; HVMMEM_mmio_dm is unpopulated).
+ *  - PVH/HVM with PoD entries or paging, or always with [xen] hvm_scan =
+ *    query: HVMOP_get_mem_type per gfn (a p2m query: no side effects;
+ *    HVMMEM_mmio_dm is unpopulated).
  *  - PV: the guest's p2m (libxenguest's xc_map_domain_meminfo); invalid
  *    entries (and frames the guest does not own) are unpopulated.
  *
@@ -305,6 +306,8 @@ static void scan(struct pzd_xen_scanner *s, const struct pzd_xen_scan_job *j,
 	pz_ranges_init(&r->ranges, j->max_ranges);
 	if (j->type == PZD_XEN_PV) {
 		scan_p2m(s, j, r);
+	} else if (j->query) {
+		scan_memtype(s, j, r);
 	} else if (needs_query(s, j->domid, why, sizeof(why))) {
 		log_debug("xen: domain %u: %s: querying frame by frame",
 			  j->domid, why);

@@ -70,6 +70,7 @@ COLUMNS = {
         ('guest', 'guest', '{}'),
         ('type', 'type', '{}'),
         ('scan_frames_per_s', 'scan frames/s', '{:.0f}'),
+        ('query_scan_frames_per_s', 'hvm_scan=query frames/s', '{:.0f}'),
         ('dump_bytes_without_list', 'dump bytes w/o list', '{}'),
         ('dump_bytes_with_list', 'dump bytes with list', '{}'),
         ('dump_ms_without_list', 'ms w/o list', '{:.0f}'),

@@ -133,6 +133,7 @@ static void assert_conf_eq(const struct pzd_config *a,
 	ck_assert_uint_eq(a->xen_settle_s, b->xen_settle_s);
 	ck_assert_uint_eq(a->xen_min_interval_s, b->xen_min_interval_s);
 	ck_assert_uint_eq(a->xen_max_ranges, b->xen_max_ranges);
+	ck_assert_int_eq(a->xen_hvm_scan, b->xen_hvm_scan);
 	for (int i = 0; i < PZD_MAX_NODES; i++)
 		assert_node_eq(&a->node[i], &b->node[i], i);
 }
@@ -169,6 +170,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c->xen_settle_s, 5);
 	ck_assert_uint_eq(c->xen_min_interval_s, 30);
 	ck_assert_uint_eq(c->xen_max_ranges, 1048576);
+	ck_assert_int_eq(c->xen_hvm_scan, PZD_XEN_HVM_SCAN_AUTO);
 	for (int i = 0; i < PZD_MAX_NODES; i++) {
 		ck_assert(!c->node[i].has_enabled && !c->node[i].has_rate &&
 			  !c->node[i].has_burst && !c->node[i].has_pool_target);
@@ -336,6 +338,12 @@ static const struct {
 	{ "xen", "max_ranges", "1", V_UINT, F(xen_max_ranges), 1 },
 	{ "xen", "max_ranges", "16777216", V_UINT, F(xen_max_ranges),
 	  16777216 },
+	{ "xen", "hvm_scan", "query", V_LEVEL, F(xen_hvm_scan),
+	  PZD_XEN_HVM_SCAN_QUERY },
+	{ "xen", "hvm_scan", "Query", V_LEVEL, F(xen_hvm_scan),
+	  PZD_XEN_HVM_SCAN_QUERY },
+	{ "xen", "hvm_scan", "auto", V_LEVEL, F(xen_hvm_scan),
+	  PZD_XEN_HVM_SCAN_AUTO },
 #undef F
 };
 
@@ -454,6 +462,8 @@ static const struct {
 	{ "xen", "max_ranges", "0", "2: max_ranges: \"0\" is out of range 1-16777216" },
 	{ "xen", "max_ranges", "16777217", "2: max_ranges: \"16777217\" is out of range 1-16777216" },
 	{ "xen", "scan", "yes", "2: unknown key \"scan\" in [xen]" },
+	{ "xen", "hvm_scan", "map", "2: hvm_scan: \"map\" is not auto or query" },
+	{ "xen", "hvm_scan", "", "2: hvm_scan: \"\" is not auto or query" },
 	{ "policy", "idle_after_ms", "2s", "2: idle_after_ms: \"2s\" is not a whole number 0-600000" },
 	{ "policy", "psi_cpu_max", "101", "2: psi_cpu_max: \"101\" is not a percentage 0-100" },
 	{ "policy", "psi_memory_max", "1000", "2: psi_memory_max: \"1000\" is not a percentage 0-100" },
@@ -966,8 +976,9 @@ START_TEST(to_json)
 	ck_assert_str_eq(get_str(p, "state_file"), c->pool_state_file);
 
 	p = member(back, "xen");
-	ck_assert_int_eq(json_object_object_length(p), 5);
+	ck_assert_int_eq(json_object_object_length(p), 6);
 	ck_assert_str_eq(get_str(p, "enabled"), "auto");
+	ck_assert_str_eq(get_str(p, "hvm_scan"), "auto");
 	ck_assert_str_eq(get_str(p, "dir"), c->xen_dir);
 	ck_assert_uint_eq(get_u64(p, "settle_s"), c->xen_settle_s);
 	ck_assert_uint_eq(get_u64(p, "min_interval_s"), c->xen_min_interval_s);
@@ -1003,6 +1014,10 @@ START_TEST(to_json)
 	j = pzd_config_to_json(c);
 	ck_assert_str_eq(get_str(member(j, "xen"), "enabled"), "yes");
 	json_object_put(j);
+	c->xen_hvm_scan = PZD_XEN_HVM_SCAN_QUERY;
+	j = pzd_config_to_json(c);
+	ck_assert_str_eq(get_str(member(j, "xen"), "hvm_scan"), "query");
+	json_object_put(j);
 	free(c);
 }
 END_TEST
@@ -1018,6 +1033,7 @@ START_TEST(packaged_file)
 		"min_free_pct", "enabled", "rate", "burst", "dir", "target",
 		"file_size", "fill_rate", "reserve_pct", "hugetlb_overcommit",
 		"state_file", "settle_s", "min_interval_s", "max_ranges",
+		"hvm_scan",
 	};
 	struct pzd_config *c = new_conf(), *d = new_conf();
 	char err[512], line[512], *text;

@@ -5,11 +5,44 @@
 # guest, what a dom0 dump tool costs with and without the exclude list:
 # reading every frame below static-max by foreign mapping against reading
 # only the frames outside the list (pz-xenverify dump; 3 interleaved
-# rounds, medians). One PZ-BENCH object per guest.
+# rounds, medians). One PZ-BENCH object per guest. For the PVH guest also
+# the scan rate of hvm_scan = query (HVMOP_get_mem_type frame by frame),
+# from a prezerod restarted with it first.
 . /lib/prezero/tests/xen-lib.sh
 
-[ -S "$PZX_SOCK" ] || { pzx_conf; pzx_start || exit 1; }
 med3() { echo "$1 $2 $3" | tr ' ' '\n' | sort -n | sed -n 2p; }
+# scan_of GUEST: "SCANNED_FRAMES SCAN_MS METHOD" of prezerod's list
+scan_of() {
+	local i j
+	i=$(pzx_dom_index "$(xg_id "$1")") || return 1
+	j=$(pzx_json xen list)
+	echo "$(echo "$j" | pz-json "domains.$i.exclude.scanned_frames")" \
+		"$(echo "$j" | pz-json "domains.$i.exclude.scan_ms")" \
+		"$(echo "$j" | pz-json "domains.$i.exclude.method")"
+}
+
+q_sc="" q_ms=""
+if id=$(xg_need pvh1); then
+	old=$(pzx_header "$(pzx_file "$id")" generation)
+	[ -S "$PZX_SOCK" ] && pzx_stop
+	pzx_conf hvm_scan=query
+	pzx_start || exit 1
+	if pzx_wait_gen pvh1 "${old:-0}" 120; then
+		# shellcheck disable=SC2046 # three fields
+		set -- $(scan_of pvh1)
+		q_sc=${1:-} q_ms=${2:-}
+		pz_expect_eq "${3:-}" get-mem-type "pvh1: method with hvm_scan = query"
+		pz_log "pvh1: hvm_scan = query: $q_sc frames in $q_ms ms"
+	else
+		pz_fail "pvh1: no list with hvm_scan = query in 120 s"
+	fi
+	old=$(pzx_header "$(pzx_file "$id")" generation)
+	pzx_stop
+	pzx_conf
+	pzx_start || exit 1
+	pzx_wait_gen pvh1 "${old:-0}" 60 || pz_fail "pvh1: no list after going back to hvm_scan = auto"
+fi
+[ -S "$PZX_SOCK" ] || { pzx_conf; pzx_start || exit 1; }
 for g in pv1 pvh1; do
 	id=$(xg_need "$g") || continue
 	pzx_wait_gen "$g" 0 60 || { pz_fail "$g: no list in 60 s"; continue; }
@@ -37,7 +70,9 @@ for g in pv1 pvh1; do
 	pz_bench "$(awk -v g="$g" -v t="$(xenstore-read "/libxl/$id/type")" \
 		-v sc="$scanned" -v sm="$scan_ms" -v ex="$excl" -v vm="$vms" \
 		-v bwo="$bwo" -v bwi="$bwi" -v mwo="$mwo" -v mwi="$mwi" \
-		-v fwo="$fwo" -v fwi="$fwi" -v rwo="$rwo" -v rwi="$rwi" 'BEGIN {
+		-v fwo="$fwo" -v fwi="$fwi" -v rwo="$rwo" -v rwi="$rwi" \
+		-v qsc="$([ "$g" = pvh1 ] && echo "$q_sc")" \
+		-v qms="$([ "$g" = pvh1 ] && echo "$q_ms")" 'BEGIN {
 		rate = sm > 0 ? sc * 1000 / sm : -1
 		vrate = vm > 0 ? sc * 1000 / vm : -1
 		printf "{\"what\":\"xen\",\"guest\":\"%s\",\"type\":\"%s\",", g, t
@@ -47,7 +82,10 @@ for g in pv1 pvh1; do
 		printf "\"dump_bytes_without_list\":%d,\"dump_ms_without_list\":%d,", bwo, mwo
 		printf "\"dump_frames_failed_without_list\":%d,\"dump_bytes_read_without_list\":%d,", fwo, rwo
 		printf "\"dump_bytes_with_list\":%d,\"dump_ms_with_list\":%d,", bwi, mwi
-		printf "\"dump_frames_failed_with_list\":%d,\"dump_bytes_read_with_list\":%d}", fwi, rwi
+		printf "\"dump_frames_failed_with_list\":%d,\"dump_bytes_read_with_list\":%d", fwi, rwi
+		if (qsc != "" && qms > 0)
+			printf ",\"query_scan_ms\":%d,\"query_scan_frames_per_s\":%.0f", qms, qsc * 1000 / qms
+		printf "}"
 	}')"
 	[ "$fwi" = 0 ] || pz_fail "$g: $fwi frames outside the list failed to map"
 done
