@@ -127,10 +127,12 @@ xen_cmd="console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 no
 # that crashes under nested TCG (tests/xen/README.md, "Known flake") makes
 # the run boot again, up to three boots in all; the last boot decides.
 logf=$out/console.log pzlog=$out/results.log
+# Xen's line for a guest it crashed or that crashed itself.
+xen_guest_crash_re='\(XEN\) .*(Triple fault|[Cc]rash)'
 # guest_crash LOG: the first line showing a guest's kernel or Xen crashing
 # it (guest consoles are copied into dom0's output with a "[NAME]" prefix)
 guest_crash() {
-	grep -a -m1 -E '^ *\[(pv|pvh|hvm)[0-9]+\] .*(Kernel panic|BUG: |Oops)|\(XEN\) .*(Triple fault|[Cc]rash)' "$1" |
+	grep -a -m1 -E "^ *\\[(pv|pvh|hvm)[0-9]+\\] .*(Kernel panic|BUG: |Oops)|$xen_guest_crash_re" "$1" |
 		tr -d '\r' | sed 's/^ *//' || true
 }
 
@@ -227,7 +229,7 @@ attempt() {
 	# A guest that crashed (Xen says so on its console) fails the run even if
 	# no scenario noticed, unless it was a guest dying while it booted, which
 	# dom0 made again (PZ-BOOTRETRY; tests/xen/README.md, "Known flake").
-	crash_re='\(XEN\) .*(Triple fault|[Cc]rash|FATAL)'
+	crash_re="$xen_guest_crash_re|\\(XEN\\) .*FATAL"
 	ncrash=$(grep -a -c -E "$crash_re" "$logf" || true)
 	if ((ncrash > retries)); then
 		report FAIL xen "xen-log" "$(grep -a -m1 -E "$crash_re" "$logf" | tr -d '\r')"

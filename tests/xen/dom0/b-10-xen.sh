@@ -11,16 +11,6 @@
 . /lib/prezero/tests/xen-lib.sh
 
 med3() { echo "$1 $2 $3" | tr ' ' '\n' | sort -n | sed -n 2p; }
-# scan_of GUEST: "SCANNED_FRAMES SCAN_MS METHOD" of prezerod's list
-scan_of() {
-	local i j
-	i=$(pzx_dom_index "$(xg_id "$1")") || return 1
-	j=$(pzx_json xen list)
-	echo "$(echo "$j" | pz-json "domains.$i.exclude.scanned_frames")" \
-		"$(echo "$j" | pz-json "domains.$i.exclude.scan_ms")" \
-		"$(echo "$j" | pz-json "domains.$i.exclude.method")"
-}
-
 q_sc="" q_ms=""
 if id=$(xg_need pvh1); then
 	old=$(pzx_header "$(pzx_file "$id")" generation)
@@ -29,7 +19,7 @@ if id=$(xg_need pvh1); then
 	pzx_start || exit 1
 	if pzx_wait_gen pvh1 "${old:-0}" 120; then
 		# shellcheck disable=SC2046 # three fields
-		set -- $(scan_of pvh1)
+		set -- $(pzx_exclude_info pvh1 scanned_frames scan_ms method)
 		q_sc=${1:-} q_ms=${2:-}
 		pz_expect_eq "${3:-}" get-mem-type "pvh1: method with hvm_scan = query"
 		pz_log "pvh1: hvm_scan = query: $q_sc frames in $q_ms ms"
@@ -47,11 +37,11 @@ for g in pv1 pvh1; do
 	id=$(xg_need "$g") || continue
 	pzx_wait_gen "$g" 0 60 || { pz_fail "$g: no list in 60 s"; continue; }
 	f=$(pzx_file "$id")
-	i=$(pzx_dom_index "$id") || { pz_fail "$g: not in xen list"; continue; }
-	j=$(pzx_json xen list)
-	scanned=$(echo "$j" | pz-json "domains.$i.exclude.scanned_frames")
-	scan_ms=$(echo "$j" | pz-json "domains.$i.exclude.scan_ms")
-	excl=$(echo "$j" | pz-json "domains.$i.exclude.excluded_frames")
+	info=$(pzx_exclude_info "$g" scanned_frames scan_ms excluded_frames) ||
+		{ pz_fail "$g: not in xen list"; continue; }
+	read -r scanned scan_ms excl <<EOF
+$info
+EOF
 	vline=$(pz-xenverify scan "$id")
 	vms=$(xv_get "$vline" scan_ms)
 	wo="" wi="" bwo="" bwi="" fwo=""

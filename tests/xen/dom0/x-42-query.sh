@@ -8,13 +8,6 @@
 # PV guest is read from its p2m either way. Back to the default after.
 . /lib/prezero/tests/xen-lib.sh
 
-# method GUEST: how prezerod's current list of GUEST was made
-method() {
-	local i
-	i=$(pzx_dom_index "$(xg_id "$1")") || return 1
-	pzx_json xen list | pz-json "domains.$i.exclude.method"
-}
-
 for g in pv1 pvh1; do
 	id=$(xg_need "$g") || continue
 	# shellcheck disable=SC2034 # read through eval
@@ -35,7 +28,7 @@ for g in pv1 pvh1; do
 	pv1) want=p2m ;;
 	*) want=get-mem-type ;;
 	esac
-	pz_expect_eq "$(method "$g")" "$want" "$g: method with hvm_scan = query"
+	pz_expect_eq "$(pzx_exclude_info "$g" method)" "$want" "$g: method with hvm_scan = query"
 	pz_log "$g: generation $PZX_GEN by $want, $PZX_EXCL frames excluded"
 done
 pzx_stop
@@ -43,5 +36,5 @@ pzx_conf
 pzx_start || exit 1
 id=$(xg_need pvh1) &&
 	pzx_wait_gen pvh1 "$(pzx_header "$(pzx_file "$id")" generation)" 60 &&
-	pz_expect_eq "$(method pvh1)" foreign-map "pvh1: method with hvm_scan = auto"
+	pz_expect_eq "$(pzx_exclude_info pvh1 method)" foreign-map "pvh1: method with hvm_scan = auto"
 pzx_log_on_fail

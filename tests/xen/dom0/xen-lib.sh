@@ -24,6 +24,8 @@
 #   pzx_file ID                /run/prezerod/xen/ID.exclude
 #   pzx_header FILE KEY        a header value of an exclude file
 #   pzx_wait_gen NAME OLD SECS wait until NAME's file has a generation > OLD
+#   pzx_exclude_info NAME KEY...  KEYs of NAME's list in `xen list --json`
+#                              (exclude.KEY), one line, space-separated
 # Guests are named pv1, pvh1 (hvm1); they persist across the boot's scenarios.
 
 XG_LOGDIR=/var/log/xen/console
@@ -310,6 +312,20 @@ pzx_xs_md5() {
 		echo "$v"
 		n=$((n + 1))
 	done | md5sum | cut -d' ' -f1
+}
+
+# pzx_exclude_info NAME KEY...: the KEYs of NAME's list summary in `xen
+# list --json` (domains.N.exclude.KEY) on one line, space-separated; fails
+# when NAME or a key is missing
+pzx_exclude_info() {
+	local i k v paths=""
+	i=$(pzx_dom_index "$(xg_id "$1")") || return 1
+	shift
+	for k in "$@"; do paths="$paths domains.$i.exclude.$k"; done
+	# shellcheck disable=SC2086 # one argument per path
+	v=$(pzx_json xen list | pz-json $paths) || return 1
+	# shellcheck disable=SC2086 # the lines joined by spaces
+	echo $v
 }
 
 # pzx_dom_index ID: index of domain ID in `xen list --json`'s domains
